@@ -1,0 +1,2 @@
+//! shadowsim
+fn main() {}

@@ -1,0 +1,20 @@
+//! # shadowsim core
+//!
+//! A deterministic discrete-event simulator for predictive autoscaling with workload
+//! shadowing. See `ARCHITECTURE.md` at the repository root for the bird's-eye view.
+//!
+//! ```text
+//! scenario (RON) ──► model ──► population ──► engine ──────────────────────────► report
+//!                                              │  workloads (demand generators)    ▲
+//!                                              │  ► resource manager (cluster)     │
+//!                                              │  ► profiler ► tagging ► shadows   │
+//!                                              │  ► policy (scaling commands) ─────┘
+//! ```
+
+pub mod cluster;
+pub mod diag;
+pub mod metric;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+pub mod workload;

@@ -1,0 +1,210 @@
+//! Reading RON input files into typed structures, with every problem reported as a
+//! [`Diagnostic`].
+//!
+//! - Syntax and type errors come with `line:col` and the field path being read.
+//! - Unknown fields are warnings with a did-you-mean, not errors: a file written for a newer
+//!   version still loads.
+//! - Files are read as UTF-8; binary or truncated input gets an error, never a panic.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::diag::{Diagnostic, Diagnostics, suggestion};
+
+/// RON options used for every input file: `Some(..)` may be omitted around optional values,
+/// and newtype variants may be written without double parentheses (`Static(headroom: 2.0)`).
+pub fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME
+            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    )
+}
+
+/// Largest input file accepted (scenario and experiment files are small; anything larger is
+/// almost certainly the wrong file).
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a file as UTF-8 text, with a clear error for missing, unreadable, huge or binary files.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
+    if meta.is_dir() {
+        return Err(Diagnostic::in_file(
+            &name,
+            "is a directory, expected a RON file",
+        ));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(Diagnostic::in_file(
+            &name,
+            format!(
+                "file is {} bytes; input files are limited to {MAX_INPUT_BYTES} bytes",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let prefix = &e.as_bytes()[..at];
+        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = prefix.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        Diagnostic::at_position(&name, line, col, "file is not UTF-8 text (binary file?)")
+    })
+}
+
+/// Parses `text` (from `file`) as a `T`. Unknown fields become warnings (returned with the
+/// value); syntax and type errors are returned as diagnostics with position and field path.
+/// `example` is a fully populated value whose field names are the did-you-mean candidates.
+pub fn parse_ron<T: DeserializeOwned + Serialize>(
+    file: &str,
+    text: &str,
+    example: &T,
+) -> Result<(T, Vec<Diagnostic>), Diagnostics> {
+    if text.contains('\0') {
+        let at = text.find('\0').unwrap_or(0);
+        let (line, col) = line_col(text, at);
+        return Err(Diagnostics(vec![Diagnostic::at_position(
+            file,
+            line,
+            col,
+            "file contains NUL bytes (binary file?)",
+        )]));
+    }
+    let mut de = ron::Deserializer::from_str_with_options(text, &ron_options())
+        .map_err(|e| Diagnostics(vec![spanned(file, &e)]))?;
+    let mut unknown: Vec<String> = Vec::new();
+    let result = {
+        let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let ignoring = serde_ignored::Deserializer::new(&mut de, &mut record);
+        serde_path_to_error::deserialize::<_, T>(ignoring)
+    };
+    let value = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let err = de.span_error(inner);
+            let mut d = spanned(file, &err);
+            if !path.is_empty() && path != "." && path != "?" {
+                d.message = format!("{path}: {}", d.message);
+            }
+            return Err(Diagnostics(vec![d]));
+        }
+    };
+    if let Err(e) = de.end() {
+        return Err(Diagnostics(vec![spanned(file, &de.span_error(e))]));
+    }
+    let tree = serde_json::to_value(example).unwrap_or(serde_json::Value::Null);
+    let warnings = unknown
+        .into_iter()
+        .map(|path| {
+            let (parent, leaf) = match path.rsplit_once('.') {
+                Some((p, l)) => (p.to_string(), l.to_string()),
+                None => (String::new(), path.clone()),
+            };
+            let candidates = sibling_keys(&tree, &parent);
+            let hint = suggestion(&leaf, candidates.iter().map(String::as_str));
+            Diagnostic::at_path(
+                file,
+                path.clone(),
+                format!("unknown field `{leaf}` is ignored{hint}"),
+            )
+            .warning()
+        })
+        .collect();
+    Ok((value, warnings))
+}
+
+/// Reads and parses a file; see [`parse_ron`].
+pub fn load_ron<T: DeserializeOwned + Serialize>(
+    path: &Path,
+    example: &T,
+) -> Result<(T, Vec<Diagnostic>), Diagnostics> {
+    let text = read_text(path).map_err(|d| Diagnostics(vec![d]))?;
+    parse_ron(&path.display().to_string(), &text, example)
+}
+
+fn spanned(file: &str, e: &ron::error::SpannedError) -> Diagnostic {
+    let msg = e.code.to_string();
+    let msg = if msg.is_empty() {
+        "syntax error".to_string()
+    } else {
+        msg
+    };
+    Diagnostic::at_position(file, e.span.start.line, e.span.start.col, msg)
+}
+
+fn line_col(text: &str, byte: usize) -> (usize, usize) {
+    let prefix = &text[..byte.min(text.len())];
+    let line = prefix.matches('\n').count() + 1;
+    let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Field names that exist beside `parent` in the example tree (map keys and array indices in
+/// the path match any entry, externally tagged enum variants are looked through).
+fn sibling_keys(tree: &serde_json::Value, parent: &str) -> Vec<String> {
+    let mut node = tree;
+    if !parent.is_empty() {
+        for seg in parent.split('.') {
+            node = match descend(node, seg) {
+                Some(n) => n,
+                None => return global_keys(tree),
+            };
+        }
+    }
+    match unwrap_variant(node) {
+        serde_json::Value::Object(m) => m.keys().cloned().collect(),
+        _ => global_keys(tree),
+    }
+}
+
+fn unwrap_variant(node: &serde_json::Value) -> &serde_json::Value {
+    match node {
+        serde_json::Value::Object(m) if m.len() == 1 => {
+            let (k, v) = m
+                .iter()
+                .next()
+                .map(|(k, v)| (k.as_str(), v))
+                .unwrap_or(("", node));
+            if k.starts_with(|c: char| c.is_ascii_uppercase()) && v.is_object() {
+                v
+            } else {
+                node
+            }
+        }
+        _ => node,
+    }
+}
+
+fn descend<'a>(node: &'a serde_json::Value, seg: &str) -> Option<&'a serde_json::Value> {
+    let node = unwrap_variant(node);
+    match node {
+        serde_json::Value::Object(m) => m.get(seg).or_else(|| m.values().next()),
+        serde_json::Value::Array(a) => a.first(),
+        _ => None,
+    }
+}
+
+fn global_keys(tree: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    out.insert(k.clone());
+                    walk(v, out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(tree, &mut out);
+    out.into_iter().collect()
+}

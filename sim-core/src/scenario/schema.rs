@@ -1,0 +1,949 @@
+//! The RON scenario schema: what a scenario file may contain, field by field.
+//!
+//! Every struct here is a serialization boundary: it is what users write, with `serde`
+//! defaults for everything that has a sensible one. Meaning is checked by
+//! [`super::validate`]; the engine never sees these types directly but the compiled model
+//! built from them ([`crate::model`]).
+//!
+//! The README's scenario reference is generated from the same documentation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::dur::{Dist, Dur, DurDist};
+use crate::metric::Metric;
+use crate::time::Weekday;
+
+/// A whole scenario: the cluster, the workload population, the policies to compare, and what
+/// to write out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scenario {
+    /// Short name, used in reports.
+    pub name: String,
+    /// What the scenario is meant to show.
+    pub description: String,
+    /// Seed of every random stream. `shadowsim run --seed N` overrides it.
+    pub seed: u64,
+    /// Simulated length of the run.
+    pub duration: Dur,
+    /// Demand sample interval: a workload's demand is constant within one step. Every other
+    /// interval (profiler, control loops) must be a multiple of it or a divisor of it.
+    pub step: Dur,
+    /// Day of week at time zero (time zero is 00:00 on that day).
+    pub start_weekday: Weekday,
+    /// Nodes, instance catalog, placement and provisioning.
+    pub cluster: ClusterSpec,
+    /// Workload archetypes by name (`"web"`, `"db-read"`, …).
+    pub archetypes: BTreeMap<String, ArchetypeSpec>,
+    /// Workload classes: how many workloads of which archetype exist, arrive and leave.
+    pub workloads: Vec<WorkloadClassSpec>,
+    /// The tagging service (tag inference for untagged workloads).
+    pub tagging: TaggingSpec,
+    /// The profiler (sampling and bounded history).
+    pub profiler: ProfilerSpec,
+    /// SLO accounting and penalties.
+    pub slo: SloSpec,
+    /// Shadow profiles (tag-pooled models) used by shadow-based policies.
+    pub shadow: ShadowSpec,
+    /// The policies to compare; every one runs on identical workload realizations.
+    pub policies: Vec<PolicySpec>,
+    /// What to write besides the summary.
+    pub output: OutputSpec,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: String::new(),
+            description: String::new(),
+            seed: 1,
+            duration: Dur::days(1),
+            step: Dur::mins(5),
+            start_weekday: Weekday::Mon,
+            cluster: ClusterSpec::default(),
+            archetypes: BTreeMap::new(),
+            workloads: Vec::new(),
+            tagging: TaggingSpec::default(),
+            profiler: ProfilerSpec::default(),
+            slo: SloSpec::default(),
+            shadow: ShadowSpec::default(),
+            policies: Vec::new(),
+            output: OutputSpec::default(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------- cluster
+
+/// The virtual cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterSpec {
+    /// Groups of identical nodes (hosts). Instances are placed on them; their capacity is
+    /// never exceeded.
+    pub nodes: Vec<NodeGroupSpec>,
+    /// How instances are placed on nodes.
+    pub placement: Placement,
+    /// Time from a scale-up command until the new instances are ready.
+    pub provisioning_delay: Dur,
+    /// Minimum billed time per instance (AWS bills Linux instances per second with a
+    /// 60-second minimum).
+    pub billing_minimum: Dur,
+    /// The instance-type catalog.
+    pub catalog: CatalogSpec,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            nodes: vec![NodeGroupSpec::default()],
+            placement: Placement::FirstFit,
+            provisioning_delay: Dur::secs(90),
+            billing_minimum: Dur::secs(60),
+            catalog: CatalogSpec::default(),
+        }
+    }
+}
+
+/// A group of identical nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NodeGroupSpec {
+    /// Name prefix of the nodes (`<name>-<i>`).
+    pub name: String,
+    /// Number of nodes.
+    pub count: u32,
+    /// CPU capacity per node, in cores (vCPUs).
+    pub cpu_cores: f64,
+    /// Memory per node, in GiB.
+    pub mem_gib: f64,
+    /// Disk throughput per node, in MB/s.
+    pub disk_mbps: f64,
+    /// Network throughput per node, in Mbit/s.
+    pub net_mbps: f64,
+}
+
+impl Default for NodeGroupSpec {
+    fn default() -> Self {
+        NodeGroupSpec {
+            name: "node".into(),
+            count: 100,
+            cpu_cores: 96.0,
+            mem_gib: 384.0,
+            disk_mbps: 8_000.0,
+            net_mbps: 50_000.0,
+        }
+    }
+}
+
+/// Instance placement on nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    /// The first node (in declaration order) with room.
+    FirstFit,
+    /// The node with room that is left with the least free CPU (ties: least memory, then order).
+    BestFit,
+}
+
+/// The instance-type catalog.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CatalogSpec {
+    /// Start from the built-in AWS catalog (T3 burstable, M5, C5, R5; us-east-1 Linux
+    /// on-demand prices) or from nothing.
+    pub builtin: BuiltinCatalog,
+    /// Extra (or replacement, when the name matches) instance types.
+    pub types: Vec<InstanceTypeSpec>,
+    /// Built-in types to leave out, by name.
+    pub exclude: Vec<String>,
+}
+
+impl Default for CatalogSpec {
+    fn default() -> Self {
+        CatalogSpec {
+            builtin: BuiltinCatalog::Aws,
+            types: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+/// Which built-in catalog to start from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BuiltinCatalog {
+    /// AWS T3 (burstable, unlimited mode), M5, C5 and R5 families.
+    Aws,
+    /// No built-in types: only `types`.
+    Empty,
+}
+
+/// One instance type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceTypeSpec {
+    /// Name (`"m5.large"`).
+    pub name: String,
+    /// vCPUs.
+    pub vcpus: f64,
+    /// Memory in GiB.
+    pub mem_gib: f64,
+    /// Disk throughput in MB/s.
+    pub disk_mbps: f64,
+    /// Network throughput in Mbit/s.
+    pub net_mbps: f64,
+    /// On-demand price per instance-hour, USD.
+    pub price_usd_per_hour: f64,
+    /// CPU-credit model, for burstable types.
+    pub burstable: Option<BurstableSpec>,
+}
+
+impl Default for InstanceTypeSpec {
+    fn default() -> Self {
+        InstanceTypeSpec {
+            name: String::new(),
+            vcpus: 2.0,
+            mem_gib: 8.0,
+            disk_mbps: 250.0,
+            net_mbps: 1_000.0,
+            price_usd_per_hour: 0.1,
+            burstable: None,
+        }
+    }
+}
+
+/// The CPU-credit model of a burstable type (AWS T-series semantics; see BASELINES.md §6).
+/// One credit is one vCPU at 100 % for one minute.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BurstableSpec {
+    /// Credits earned per hour (baseline = credits_per_hour / vCPUs / 60 per vCPU).
+    pub credits_per_hour: f64,
+    /// Accrual cap (credits earned in 24 h for AWS).
+    pub max_credits: f64,
+    /// Credits at launch (T2 standard: 30 per vCPU; T3: none).
+    pub launch_credits: f64,
+    /// Standard (throttled to baseline at zero balance) or unlimited (surplus charged).
+    pub mode: CreditMode,
+    /// Price of surplus credits in unlimited mode, USD per vCPU-hour ($0.05 for Linux T3).
+    pub surplus_usd_per_vcpu_hour: f64,
+}
+
+impl Default for BurstableSpec {
+    fn default() -> Self {
+        BurstableSpec {
+            credits_per_hour: 24.0,
+            max_credits: 576.0,
+            launch_credits: 0.0,
+            mode: CreditMode::Unlimited,
+            surplus_usd_per_vcpu_hour: 0.05,
+        }
+    }
+}
+
+/// Burstable credit mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CreditMode {
+    /// At zero balance the CPU is throttled to the baseline.
+    Standard,
+    /// At zero balance the instance spends surplus credits, charged per vCPU-hour.
+    Unlimited,
+}
+
+// ---------------------------------------------------------------------------------- archetypes
+
+/// A kind of workload: its tags, SLO class, requested size, load shape and process signature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ArchetypeSpec {
+    /// Tags every workload of this archetype carries (unless it arrives untagged).
+    pub tags: Vec<String>,
+    /// How unmet demand is treated and what counts as an SLO violation.
+    pub slo: SloClass,
+    /// The size a user requests for one workload of this archetype (before per-workload size
+    /// classes). Shadow profiles normalise usage by it.
+    pub nominal: Resources,
+    /// How the initial instance type is chosen.
+    pub instance: InstanceChoice,
+    /// The load intensity over time (dimensionless, about 1 on average).
+    pub load: LoadSpec,
+    /// How each metric follows the load intensity.
+    pub metrics: MetricResponses,
+    /// How individual workloads differ from the archetype.
+    pub variation: VariationSpec,
+    /// The synthetic system-call mix the tagging service sees.
+    pub signature: SignatureSpec,
+}
+
+impl Default for ArchetypeSpec {
+    fn default() -> Self {
+        ArchetypeSpec {
+            tags: Vec::new(),
+            slo: SloClass::Latency,
+            nominal: Resources::default(),
+            instance: InstanceChoice::Fit,
+            load: LoadSpec::default(),
+            metrics: MetricResponses::default(),
+            variation: VariationSpec::default(),
+            signature: SignatureSpec::default(),
+        }
+    }
+}
+
+/// SLO class of an archetype.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SloClass {
+    /// Latency-sensitive: CPU, disk or network demand above capacity is dropped, and any such
+    /// time (or an OOM restart) is SLO-violation time.
+    Latency,
+    /// Batch: CPU demand above capacity is queued as backlog and served later; violation time
+    /// is time with more backlog than can be cleared within `deadline` at the nominal size.
+    Batch {
+        /// How late batch work may finish.
+        deadline: Dur,
+    },
+}
+
+/// Amounts of the four resources.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Resources {
+    /// CPU, cores.
+    pub cpu_cores: f64,
+    /// Memory, GiB.
+    pub mem_gib: f64,
+    /// Disk throughput, MB/s.
+    pub disk_mbps: f64,
+    /// Network throughput, Mbit/s.
+    pub net_mbps: f64,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources {
+            cpu_cores: 2.0,
+            mem_gib: 4.0,
+            disk_mbps: 50.0,
+            net_mbps: 100.0,
+        }
+    }
+}
+
+impl Resources {
+    /// As a per-metric array in [`crate::metric::METRICS`] order.
+    pub fn as_array(&self) -> [f64; 4] {
+        [self.cpu_cores, self.mem_gib, self.disk_mbps, self.net_mbps]
+    }
+}
+
+/// How a new workload's instance type is chosen (policies may override it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum InstanceChoice {
+    /// The cheapest non-burstable type that covers the nominal CPU and memory.
+    Fit,
+    /// The cheapest type, burstable ones included, that covers the nominal CPU and memory.
+    FitAny,
+    /// This catalog type.
+    Type(String),
+}
+
+/// The load intensity of an archetype: the product of its parts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoadSpec {
+    /// Daily seasonality.
+    pub daily: Option<DailySpec>,
+    /// Day-of-week multipliers, Monday first (7 values).
+    pub weekly: Option<Vec<f64>>,
+    /// Autocorrelated (AR(1), log-normal) noise shared by all metrics.
+    pub noise: NoiseSpec,
+    /// Markov-modulated regimes (empty: one regime at level 1).
+    pub regimes: Vec<RegimeSpec>,
+    /// Regime transition probabilities on leaving a regime (row = from, column = to; the
+    /// diagonal is ignored). Default: uniform over the other regimes.
+    pub transitions: Option<Vec<Vec<f64>>>,
+    /// Bursts on a schedule (peak hours, nightly batches).
+    pub scheduled_bursts: Vec<ScheduledBurstSpec>,
+    /// Bursts at random times.
+    pub random_bursts: Option<RandomBurstSpec>,
+    /// Multiplicative growth per day since the workload started (0.01 = +1 %/day).
+    pub trend_per_day: f64,
+}
+
+impl Default for LoadSpec {
+    fn default() -> Self {
+        LoadSpec {
+            daily: None,
+            weekly: None,
+            noise: NoiseSpec::default(),
+            regimes: Vec::new(),
+            transitions: None,
+            scheduled_bursts: Vec::new(),
+            random_bursts: None,
+            trend_per_day: 0.0,
+        }
+    }
+}
+
+/// Daily seasonality (a multiplier with mean 1 over the day).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DailySpec {
+    /// `1 + amplitude · cos(2π (hour − peak_hour) / 24)`.
+    Cosine {
+        /// Relative amplitude in [0, 1).
+        amplitude: f64,
+        /// Hour of the daily peak, in [0, 24).
+        peak_hour: f64,
+    },
+    /// 24 hourly multipliers (00:00 first), linearly interpolated and normalised to mean 1.
+    Hourly(Vec<f64>),
+}
+
+/// AR(1) noise on the log of the load: `x' = φ x + sqrt(1 − φ²) ε`, multiplier
+/// `exp(sigma · x − sigma²/2)` (mean 1), with `φ = exp(−step / correlation_time)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NoiseSpec {
+    /// Standard deviation of the log-multiplier.
+    pub sigma: f64,
+    /// Correlation time (e-folding) of the noise.
+    pub correlation_time: Dur,
+}
+
+impl Default for NoiseSpec {
+    fn default() -> Self {
+        NoiseSpec {
+            sigma: 0.1,
+            correlation_time: Dur::mins(30),
+        }
+    }
+}
+
+/// One regime of a Markov-modulated load.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegimeSpec {
+    /// Name (for reports).
+    pub name: String,
+    /// Load multiplier while in this regime.
+    pub level: f64,
+    /// Mean time spent in the regime per visit (geometric dwell).
+    pub mean_dwell: Dur,
+    /// Extra per-metric multipliers while in this regime (default 1 each).
+    pub metric_levels: MetricWeights,
+}
+
+impl Default for RegimeSpec {
+    fn default() -> Self {
+        RegimeSpec {
+            name: String::new(),
+            level: 1.0,
+            mean_dwell: Dur::hours(1),
+            metric_levels: MetricWeights::default(),
+        }
+    }
+}
+
+/// One value per metric.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricWeights {
+    /// CPU.
+    pub cpu: f64,
+    /// Memory.
+    pub mem: f64,
+    /// Disk.
+    pub disk: f64,
+    /// Network.
+    pub net: f64,
+}
+
+impl Default for MetricWeights {
+    fn default() -> Self {
+        MetricWeights {
+            cpu: 1.0,
+            mem: 1.0,
+            disk: 1.0,
+            net: 1.0,
+        }
+    }
+}
+
+impl MetricWeights {
+    /// As an array in metric order.
+    pub fn as_array(&self) -> [f64; 4] {
+        [self.cpu, self.mem, self.disk, self.net]
+    }
+}
+
+/// A burst on a cron-like schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScheduledBurstSpec {
+    /// When bursts start: `"minute hour * * day-of-week"` (cron syntax; lists `1,3`, ranges
+    /// `1-5`, steps `*/2`; day 0 or 7 = Sunday). Day-of-month and month must be `*`.
+    pub cron: String,
+    /// How long each burst lasts.
+    pub duration: Dur,
+    /// Load multiplier during the burst.
+    pub magnitude: f64,
+    /// Per-workload random offset of the start, uniform in `[0, jitter]` (fixed per workload).
+    pub jitter: Dur,
+    /// How strongly each metric takes part (0 = not at all, 1 = fully).
+    pub metrics: MetricWeights,
+}
+
+impl Default for ScheduledBurstSpec {
+    fn default() -> Self {
+        ScheduledBurstSpec {
+            cron: "0 9 * * 1-5".into(),
+            duration: Dur::hours(1),
+            magnitude: 2.0,
+            jitter: Dur::secs(0),
+            metrics: MetricWeights::default(),
+        }
+    }
+}
+
+/// Bursts arriving as a Poisson process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RandomBurstSpec {
+    /// Mean bursts per day.
+    pub rate_per_day: f64,
+    /// Burst length.
+    pub duration: DurDist,
+    /// Load multiplier during a burst.
+    pub magnitude: Dist,
+    /// How strongly each metric takes part.
+    pub metrics: MetricWeights,
+}
+
+impl Default for RandomBurstSpec {
+    fn default() -> Self {
+        RandomBurstSpec {
+            rate_per_day: 1.0,
+            duration: DurDist::Exp {
+                mean: Dur::mins(30),
+            },
+            magnitude: Dist::LogNormal {
+                median: 2.5,
+                sigma: 0.3,
+            },
+            metrics: MetricWeights::default(),
+        }
+    }
+}
+
+/// How each metric follows the load intensity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricResponses {
+    /// CPU.
+    pub cpu: ResponseSpec,
+    /// Memory.
+    pub mem: ResponseSpec,
+    /// Disk I/O.
+    pub disk: ResponseSpec,
+    /// Network.
+    pub net: ResponseSpec,
+}
+
+impl Default for MetricResponses {
+    fn default() -> Self {
+        MetricResponses {
+            cpu: ResponseSpec {
+                idle: 0.05,
+                per_load: 0.45,
+                noise_sigma: 0.05,
+                smoothing: Dur::secs(0),
+            },
+            mem: ResponseSpec {
+                idle: 0.4,
+                per_load: 0.2,
+                noise_sigma: 0.02,
+                smoothing: Dur::mins(30),
+            },
+            disk: ResponseSpec {
+                idle: 0.05,
+                per_load: 0.3,
+                noise_sigma: 0.1,
+                smoothing: Dur::secs(0),
+            },
+            net: ResponseSpec {
+                idle: 0.02,
+                per_load: 0.4,
+                noise_sigma: 0.08,
+                smoothing: Dur::secs(0),
+            },
+        }
+    }
+}
+
+impl MetricResponses {
+    /// The response of metric `m`.
+    pub fn get(&self, m: Metric) -> &ResponseSpec {
+        match m {
+            Metric::Cpu => &self.cpu,
+            Metric::Mem => &self.mem,
+            Metric::Disk => &self.disk,
+            Metric::Net => &self.net,
+        }
+    }
+}
+
+/// `demand = nominal · (idle + per_load · L̃) · exp(noise_sigma · e − noise_sigma²/2)`, where
+/// `L̃` is the load intensity smoothed with time constant `smoothing` and `e` is this metric's
+/// own AR(1) noise (correlation time of the load noise). Metrics are correlated through `L`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResponseSpec {
+    /// Usage at zero load, as a fraction of nominal.
+    pub idle: f64,
+    /// Usage per unit of load intensity, as a fraction of nominal.
+    pub per_load: f64,
+    /// Metric-specific log-noise.
+    pub noise_sigma: f64,
+    /// Time constant of exponential smoothing of the load (memory follows load slowly).
+    pub smoothing: Dur,
+}
+
+impl Default for ResponseSpec {
+    fn default() -> Self {
+        ResponseSpec {
+            idle: 0.05,
+            per_load: 0.45,
+            noise_sigma: 0.05,
+            smoothing: Dur::secs(0),
+        }
+    }
+}
+
+/// Per-workload variation around the archetype.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VariationSpec {
+    /// Log-normal sigma of the workload's load level relative to its nominal size.
+    pub scale_sigma: f64,
+    /// Standard deviation of the workload's shift of the daily phase.
+    pub phase_sigma: Dur,
+    /// Log-normal sigma of the workload's noise-level multiplier.
+    pub noise_sigma: f64,
+    /// Size classes: nominal size and load both scale by `factor`; picked with probability
+    /// proportional to `weight`. Default: one class of factor 1.
+    pub sizes: Vec<SizeClass>,
+}
+
+impl Default for VariationSpec {
+    fn default() -> Self {
+        VariationSpec {
+            scale_sigma: 0.25,
+            phase_sigma: Dur::mins(45),
+            noise_sigma: 0.2,
+            sizes: Vec::new(),
+        }
+    }
+}
+
+/// A size class of an archetype.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SizeClass {
+    /// Relative frequency.
+    pub weight: f64,
+    /// Multiplier of nominal size and load.
+    pub factor: f64,
+}
+
+impl Default for SizeClass {
+    fn default() -> Self {
+        SizeClass {
+            weight: 1.0,
+            factor: 1.0,
+        }
+    }
+}
+
+/// A synthetic process signature: the expected share of each system-call family.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SignatureSpec {
+    /// Relative weight of each system-call family (`"read"`, `"sendto"`, `"fsync"`, …).
+    pub calls: BTreeMap<String, f64>,
+    /// Log-normal sigma of each workload's per-family deviation from the archetype mix.
+    pub noise: f64,
+}
+
+impl Default for SignatureSpec {
+    fn default() -> Self {
+        SignatureSpec {
+            calls: BTreeMap::new(),
+            noise: 0.3,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------- population
+
+/// A class of workloads of one archetype.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkloadClassSpec {
+    /// Name of the class; workload names are `<name>-<i>` (initial) and `<name>-a<i>`
+    /// (arrivals). Default: the archetype name.
+    pub name: Option<String>,
+    /// Archetype name (a key of `archetypes`).
+    pub archetype: String,
+    /// Workloads present at time zero.
+    pub initial: u32,
+    /// Mean arrivals per day during the run (Poisson).
+    pub arrivals_per_day: f64,
+    /// Lifetime from arrival (default: until the end of the run).
+    pub lifetime: Option<DurDist>,
+    /// Share of workloads that arrive without tags (the tagging service infers them).
+    pub untagged_share: f64,
+    /// When workloads of this class run.
+    pub schedule: ScheduleSpec,
+    /// Extra tags for this class on top of the archetype's.
+    pub extra_tags: Vec<String>,
+}
+
+impl Default for WorkloadClassSpec {
+    fn default() -> Self {
+        WorkloadClassSpec {
+            name: None,
+            archetype: String::new(),
+            initial: 0,
+            arrivals_per_day: 0.0,
+            lifetime: None,
+            untagged_share: 0.0,
+            schedule: ScheduleSpec::Always,
+            extra_tags: Vec::new(),
+        }
+    }
+}
+
+/// When a workload runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ScheduleSpec {
+    /// From arrival until it leaves.
+    Always,
+    /// Infrequently: sessions arrive as a Poisson process; between sessions the workload holds
+    /// no resources. Each session starts cold (a new placement) but keeps the workload's
+    /// identity and history.
+    Sessions {
+        /// Mean sessions per week.
+        per_week: f64,
+        /// Length of a session.
+        duration: DurDist,
+    },
+}
+
+// ---------------------------------------------------------------------------------- services
+
+/// The tagging service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaggingSpec {
+    /// How long a workload runs before its system-call signature is read.
+    pub observe: Dur,
+    /// System calls observed in that time (multinomial sample size).
+    pub calls_observed: u32,
+    /// Tagged workloads per tag set needed before the service infers that tag set.
+    pub min_examples: u32,
+}
+
+impl Default for TaggingSpec {
+    fn default() -> Self {
+        TaggingSpec {
+            observe: Dur::mins(15),
+            calls_observed: 2_000,
+            min_examples: 3,
+        }
+    }
+}
+
+/// The profiler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfilerSpec {
+    /// Sampling interval (a multiple of `step`; default: `step`).
+    pub interval: Option<Dur>,
+    /// How much recent history to keep per workload at the sampling interval.
+    pub recent_window: Dur,
+    /// How much hourly history to keep per workload.
+    pub hourly_window: Dur,
+}
+
+impl Default for ProfilerSpec {
+    fn default() -> Self {
+        ProfilerSpec {
+            interval: None,
+            recent_window: Dur::days(1),
+            hourly_window: Dur::days(14),
+        }
+    }
+}
+
+/// SLO accounting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SloSpec {
+    /// Penalty per minute of SLO violation, USD (added to the total cost).
+    pub penalty_usd_per_violation_minute: f64,
+    /// Time an out-of-memory restart takes; the workload serves nothing meanwhile.
+    pub oom_restart: Dur,
+}
+
+impl Default for SloSpec {
+    fn default() -> Self {
+        SloSpec {
+            penalty_usd_per_violation_minute: 0.01,
+            oom_restart: Dur::mins(2),
+        }
+    }
+}
+
+/// Shadow profiles. Used by the shadow-based policies; the fields are read when one is
+/// configured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShadowSpec {
+    /// How often shadow models are refitted from the profiler's pooled history.
+    pub refit_every: Dur,
+    /// Pooled workloads needed for a tag set before it gets its own model (otherwise single
+    /// tags, then all workloads).
+    pub min_workloads: u32,
+}
+
+impl Default for ShadowSpec {
+    fn default() -> Self {
+        ShadowSpec {
+            refit_every: Dur::days(1),
+            min_workloads: 5,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------- policies
+
+/// A scaling policy to compare.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PolicySpec {
+    /// Keep the initial allocation for the workload's whole life.
+    Static(StaticSpec),
+    /// The reactive threshold policy: scale out above `up`, in below `down`.
+    Threshold(ThresholdSpec),
+}
+
+/// The static policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StaticSpec {
+    /// Name in reports (default `static`).
+    pub name: Option<String>,
+    /// Replicas of the archetype's initial instance type, as a multiple of what the nominal
+    /// size needs (rounded up).
+    pub headroom: f64,
+}
+
+impl Default for StaticSpec {
+    fn default() -> Self {
+        StaticSpec {
+            name: None,
+            headroom: 1.0,
+        }
+    }
+}
+
+/// Scaling axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Axis {
+    /// More or fewer replicas of the same instance type.
+    Horizontal,
+    /// A larger or smaller instance type (the cheapest one that fits).
+    Vertical,
+}
+
+/// The reactive threshold policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ThresholdSpec {
+    /// Name in reports (default `threshold`).
+    pub name: Option<String>,
+    /// Metric whose utilization (usage / allocation) is watched.
+    pub metric: Metric,
+    /// Scale up when utilization exceeds this.
+    pub up: f64,
+    /// Scale down when utilization is below this.
+    pub down: f64,
+    /// Control-loop interval.
+    pub interval: Dur,
+    /// Minimum time between two actions on one workload.
+    pub cooldown: Dur,
+    /// Horizontal or vertical.
+    pub axis: Axis,
+    /// Capacity change per action as a fraction of the current capacity (at least one
+    /// replica / the next type).
+    pub step_fraction: f64,
+}
+
+impl Default for ThresholdSpec {
+    fn default() -> Self {
+        ThresholdSpec {
+            name: None,
+            metric: Metric::Cpu,
+            up: 0.8,
+            down: 0.3,
+            interval: Dur::mins(1),
+            cooldown: Dur::mins(5),
+            axis: Axis::Horizontal,
+            step_fraction: 0.5,
+        }
+    }
+}
+
+impl PolicySpec {
+    /// The name of the policy in reports.
+    pub fn name(&self) -> String {
+        match self {
+            PolicySpec::Static(s) => s.name.clone().unwrap_or_else(|| "static".into()),
+            PolicySpec::Threshold(s) => s.name.clone().unwrap_or_else(|| "threshold".into()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------- output
+
+/// What `shadowsim run` writes besides the summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutputSpec {
+    /// Downsampling interval of `series.csv` (means over the interval).
+    pub series_interval: Dur,
+    /// Which workloads get a time series.
+    pub series: SeriesSelect,
+}
+
+impl Default for OutputSpec {
+    fn default() -> Self {
+        OutputSpec {
+            series_interval: Dur::hours(1),
+            series: SeriesSelect::First(20),
+        }
+    }
+}
+
+/// Which workloads are written to `series.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SeriesSelect {
+    /// None (series output off).
+    None,
+    /// The first N workloads in name order... of each class in turn.
+    First(u32),
+    /// Every workload.
+    All,
+    /// These workloads, by name.
+    Names(Vec<String>),
+}

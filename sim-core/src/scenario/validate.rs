@@ -1,0 +1,604 @@
+//! Checks of meaning: every problem in a parsed scenario, each with its field path.
+
+use std::collections::BTreeSet;
+
+use super::dur::{Dist, Dur, DurDist};
+use super::schema::*;
+use crate::cluster::catalog::{builtin_aws, resolve_specs};
+use crate::diag::{Diagnostic, suggestion};
+use crate::time::{MS_PER_DAY, MS_PER_SEC};
+use crate::workload::cron::CronSchedule;
+
+/// Longest simulated run accepted.
+pub const MAX_DURATION_DAYS: u64 = 3_650;
+/// Most workloads (initial plus expected arrivals) a scenario may declare.
+pub const MAX_WORKLOADS: f64 = 10_000_000.0;
+/// Most nodes a cluster may have.
+pub const MAX_NODES: u64 = 10_000_000;
+
+/// Collects problems with their paths.
+pub struct Checker<'a> {
+    file: &'a str,
+    /// The problems found so far.
+    pub problems: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker reporting against `file`.
+    pub fn new(file: &'a str) -> Self {
+        Checker {
+            file,
+            problems: Vec::new(),
+        }
+    }
+    /// Records a problem at `path` unless `ok`.
+    pub fn check(&mut self, ok: bool, path: impl Into<String>, msg: impl Into<String>) {
+        if !ok {
+            self.error(path, msg);
+        }
+    }
+    /// Records a problem at `path`.
+    pub fn error(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        self.problems
+            .push(Diagnostic::at_path(self.file, path, msg));
+    }
+    /// Records a warning at `path`.
+    pub fn warn(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        self.problems
+            .push(Diagnostic::at_path(self.file, path, msg).warning());
+    }
+    /// `x` must be finite and ≥ 0.
+    pub fn nonneg(&mut self, path: &str, x: f64) {
+        if !x.is_finite() {
+            self.error(path, format!("must be a finite number, found {x}"));
+        } else if x < 0.0 {
+            self.error(path, format!("must not be negative, found {x}"));
+        }
+    }
+    /// `x` must be finite and > 0.
+    pub fn positive(&mut self, path: &str, x: f64) {
+        if !x.is_finite() {
+            self.error(path, format!("must be a finite number, found {x}"));
+        } else if x <= 0.0 {
+            self.error(path, format!("must be greater than 0, found {x}"));
+        }
+    }
+    /// `x` must be a probability.
+    pub fn probability(&mut self, path: &str, x: f64) {
+        if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
+            self.error(path, format!("must be a probability in [0, 1], found {x}"));
+        }
+    }
+    /// `d` must be longer than zero.
+    pub fn nonzero_dur(&mut self, path: &str, d: Dur) {
+        if d.ms() == 0 {
+            self.error(path, "must be longer than zero");
+        }
+    }
+    /// Checks a number distribution.
+    pub fn dist(&mut self, path: &str, d: &Dist) {
+        match d {
+            Dist::Fixed(x) => self.nonneg(path, *x),
+            Dist::Exp { mean } => self.positive(&format!("{path}.mean"), *mean),
+            Dist::LogNormal { median, sigma } => {
+                self.positive(&format!("{path}.median"), *median);
+                self.sigma(&format!("{path}.sigma"), *sigma);
+            }
+            Dist::Uniform { lo, hi } => {
+                self.nonneg(&format!("{path}.lo"), *lo);
+                self.nonneg(&format!("{path}.hi"), *hi);
+                if lo.is_finite() && hi.is_finite() && lo > hi {
+                    self.error(path, format!("lo ({lo}) is greater than hi ({hi})"));
+                }
+            }
+        }
+    }
+    /// Checks a duration distribution.
+    pub fn dur_dist(&mut self, path: &str, d: &DurDist) {
+        match d {
+            DurDist::Fixed(x) => self.nonzero_dur(path, *x),
+            DurDist::Exp { mean } => self.nonzero_dur(&format!("{path}.mean"), *mean),
+            DurDist::LogNormal { median, sigma } => {
+                self.nonzero_dur(&format!("{path}.median"), *median);
+                self.sigma(&format!("{path}.sigma"), *sigma);
+            }
+            DurDist::Uniform { lo, hi } => {
+                self.nonzero_dur(&format!("{path}.hi"), *hi);
+                if lo > hi {
+                    self.error(path, format!("lo ({lo}) is longer than hi ({hi})"));
+                }
+            }
+        }
+    }
+    /// A log-normal sigma: finite, in [0, 5].
+    pub fn sigma(&mut self, path: &str, x: f64) {
+        if !(x.is_finite() && (0.0..=5.0).contains(&x)) {
+            self.error(
+                path,
+                format!("must be a standard deviation in [0, 5], found {x}"),
+            );
+        }
+    }
+}
+
+/// Every problem with the meaning of `s` (read from `file`).
+pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
+    let mut c = Checker::new(file);
+    let step = s.step.ms();
+    c.check(
+        step >= MS_PER_SEC,
+        "step",
+        format!("must be at least 1s, found {}", s.step),
+    );
+    c.check(s.duration.ms() > 0, "duration", "must be longer than zero");
+    c.check(
+        s.duration.ms() <= MAX_DURATION_DAYS * MS_PER_DAY,
+        "duration",
+        format!(
+            "{} is longer than the {MAX_DURATION_DAYS}-day limit",
+            s.duration
+        ),
+    );
+    if step > 0 && s.duration.ms() > 0 && s.duration.ms() < step {
+        c.error("duration", format!("is shorter than one step ({})", s.step));
+    }
+    let multiple_of_step = |d: Dur| step > 0 && d.ms() % step == 0 && d.ms() > 0;
+
+    // cluster
+    c.check(
+        !s.cluster.nodes.is_empty(),
+        "cluster.nodes",
+        "at least one node group is required",
+    );
+    let mut total_nodes: u64 = 0;
+    for (i, n) in s.cluster.nodes.iter().enumerate() {
+        let p = format!("cluster.nodes[{i}]");
+        c.check(n.count >= 1, format!("{p}.count"), "must be at least 1");
+        total_nodes += u64::from(n.count);
+        c.positive(&format!("{p}.cpu_cores"), n.cpu_cores);
+        c.positive(&format!("{p}.mem_gib"), n.mem_gib);
+        c.positive(&format!("{p}.disk_mbps"), n.disk_mbps);
+        c.positive(&format!("{p}.net_mbps"), n.net_mbps);
+    }
+    c.check(
+        total_nodes <= MAX_NODES,
+        "cluster.nodes",
+        format!("{total_nodes} nodes exceed the limit of {MAX_NODES}"),
+    );
+    let builtin: Vec<String> = builtin_aws().into_iter().map(|t| t.name).collect();
+    for (i, name) in s.cluster.catalog.exclude.iter().enumerate() {
+        if s.cluster.catalog.builtin == BuiltinCatalog::Aws && !builtin.contains(name) {
+            let hint = suggestion(name, builtin.iter().map(String::as_str));
+            c.error(
+                format!("cluster.catalog.exclude[{i}]"),
+                format!("no built-in type `{name}`{hint}"),
+            );
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (i, t) in s.cluster.catalog.types.iter().enumerate() {
+        let p = format!("cluster.catalog.types[{i}]");
+        c.check(
+            !t.name.trim().is_empty(),
+            format!("{p}.name"),
+            "must not be empty",
+        );
+        c.check(
+            seen.insert(t.name.clone()),
+            format!("{p}.name"),
+            format!("type `{}` is declared twice", t.name),
+        );
+        c.positive(&format!("{p}.vcpus"), t.vcpus);
+        c.positive(&format!("{p}.mem_gib"), t.mem_gib);
+        c.positive(&format!("{p}.disk_mbps"), t.disk_mbps);
+        c.positive(&format!("{p}.net_mbps"), t.net_mbps);
+        c.nonneg(&format!("{p}.price_usd_per_hour"), t.price_usd_per_hour);
+        if let Some(b) = &t.burstable {
+            c.positive(
+                &format!("{p}.burstable.credits_per_hour"),
+                b.credits_per_hour,
+            );
+            c.nonneg(&format!("{p}.burstable.max_credits"), b.max_credits);
+            c.nonneg(&format!("{p}.burstable.launch_credits"), b.launch_credits);
+            c.nonneg(
+                &format!("{p}.burstable.surplus_usd_per_vcpu_hour"),
+                b.surplus_usd_per_vcpu_hour,
+            );
+            if b.credits_per_hour.is_finite()
+                && t.vcpus.is_finite()
+                && b.credits_per_hour > t.vcpus * 60.0
+            {
+                c.error(
+                    format!("{p}.burstable.credits_per_hour"),
+                    format!(
+                        "{} credits/h is more than {} vCPUs can spend (baseline above 100 %)",
+                        b.credits_per_hour, t.vcpus
+                    ),
+                );
+            }
+        }
+    }
+    let types = resolve_specs(&s.cluster.catalog);
+    c.check(
+        !types.is_empty(),
+        "cluster.catalog",
+        "the catalog has no instance types",
+    );
+    let type_names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+    let largest_node = s.cluster.nodes.iter().fold([0.0f64; 4], |acc, n| {
+        [
+            acc[0].max(n.cpu_cores),
+            acc[1].max(n.mem_gib),
+            acc[2].max(n.disk_mbps),
+            acc[3].max(n.net_mbps),
+        ]
+    });
+    for t in &types {
+        let need = [t.vcpus, t.mem_gib, t.disk_mbps, t.net_mbps];
+        if !s.cluster.nodes.is_empty() && (0..4).any(|m| need[m] > largest_node[m]) {
+            c.warn(
+                "cluster.catalog",
+                format!(
+                    "type `{}` does not fit on any node; it can never be placed",
+                    t.name
+                ),
+            );
+        }
+    }
+
+    // archetypes
+    c.check(
+        !s.archetypes.is_empty(),
+        "archetypes",
+        "at least one archetype is required",
+    );
+    for (name, a) in &s.archetypes {
+        archetype(&mut c, &format!("archetypes.{name}"), a, &type_names, step);
+    }
+
+    // workloads
+    c.check(
+        !s.workloads.is_empty(),
+        "workloads",
+        "at least one workload class is required",
+    );
+    let mut class_names = BTreeSet::new();
+    let mut expected_total = 0.0f64;
+    let days = s.duration.ms() as f64 / MS_PER_DAY as f64;
+    for (i, w) in s.workloads.iter().enumerate() {
+        let p = format!("workloads[{i}]");
+        if !s.archetypes.contains_key(&w.archetype) {
+            let hint = suggestion(&w.archetype, s.archetypes.keys().map(String::as_str));
+            if w.archetype.is_empty() {
+                c.error(
+                    format!("{p}.archetype"),
+                    "is required: the name of an archetype",
+                );
+            } else {
+                c.error(
+                    format!("{p}.archetype"),
+                    format!("unknown archetype `{}`{hint}", w.archetype),
+                );
+            }
+        }
+        let cname = w.name.clone().unwrap_or_else(|| w.archetype.clone());
+        c.check(
+            !cname.contains(|ch: char| ch == ',' || ch == '"' || ch == '\n'),
+            format!("{p}.name"),
+            "must not contain commas, quotes or newlines (it is used in CSV files)",
+        );
+        c.check(
+            class_names.insert(cname.clone()),
+            format!("{p}.name"),
+            format!("class name `{cname}` is used twice (set `name` to tell them apart)"),
+        );
+        c.nonneg(&format!("{p}.arrivals_per_day"), w.arrivals_per_day);
+        c.probability(&format!("{p}.untagged_share"), w.untagged_share);
+        if let Some(l) = &w.lifetime {
+            c.dur_dist(&format!("{p}.lifetime"), l);
+        }
+        if let ScheduleSpec::Sessions { per_week, duration } = &w.schedule {
+            c.positive(&format!("{p}.schedule.per_week"), *per_week);
+            c.dur_dist(&format!("{p}.schedule.duration"), duration);
+        }
+        for (j, t) in w.extra_tags.iter().enumerate() {
+            c.check(
+                !t.trim().is_empty(),
+                format!("{p}.extra_tags[{j}]"),
+                "tags must not be empty",
+            );
+        }
+        if w.arrivals_per_day.is_finite() {
+            expected_total += f64::from(w.initial) + w.arrivals_per_day * days;
+        }
+    }
+    if s.workloads
+        .iter()
+        .all(|w| w.initial == 0 && w.arrivals_per_day == 0.0)
+        && !s.workloads.is_empty()
+    {
+        c.error(
+            "workloads",
+            "no workload ever exists: every class has initial = 0 and arrivals_per_day = 0",
+        );
+    }
+    c.check(
+        expected_total <= MAX_WORKLOADS,
+        "workloads",
+        format!("about {expected_total:.0} workloads expected, more than the limit of {MAX_WORKLOADS:.0}"),
+    );
+
+    // services
+    c.nonzero_dur("tagging.observe", s.tagging.observe);
+    c.check(
+        s.tagging.calls_observed >= 1,
+        "tagging.calls_observed",
+        "must be at least 1",
+    );
+    c.check(
+        s.tagging.min_examples >= 1,
+        "tagging.min_examples",
+        "must be at least 1",
+    );
+    let interval = s.profiler.interval.unwrap_or(s.step);
+    c.check(
+        multiple_of_step(interval),
+        "profiler.interval",
+        format!("must be a positive multiple of step ({})", s.step),
+    );
+    c.check(
+        s.profiler.recent_window >= interval,
+        "profiler.recent_window",
+        format!("must be at least the sampling interval ({interval})"),
+    );
+    c.check(
+        s.profiler.hourly_window.ms() % crate::time::MS_PER_HOUR == 0,
+        "profiler.hourly_window",
+        "must be a whole number of hours",
+    );
+    c.nonneg(
+        "slo.penalty_usd_per_violation_minute",
+        s.slo.penalty_usd_per_violation_minute,
+    );
+    c.nonzero_dur("shadow.refit_every", s.shadow.refit_every);
+    c.check(
+        s.shadow.min_workloads >= 1,
+        "shadow.min_workloads",
+        "must be at least 1",
+    );
+
+    // policies
+    c.check(
+        !s.policies.is_empty(),
+        "policies",
+        "at least one policy is required",
+    );
+    let mut policy_names = BTreeSet::new();
+    for (i, pol) in s.policies.iter().enumerate() {
+        let p = format!("policies[{i}]");
+        let name = pol.name();
+        c.check(
+            !name.is_empty() && !name.contains(|ch: char| ch == ',' || ch == '"' || ch == '\n'),
+            format!("{p}.name"),
+            "must be non-empty and free of commas, quotes and newlines",
+        );
+        c.check(
+            policy_names.insert(name.clone()),
+            format!("{p}.name"),
+            format!("policy name `{name}` is used twice"),
+        );
+        match pol {
+            PolicySpec::Static(st) => {
+                c.positive(&format!("{p}.headroom"), st.headroom);
+            }
+            PolicySpec::Threshold(t) => {
+                c.probability(&format!("{p}.up"), t.up);
+                c.probability(&format!("{p}.down"), t.down);
+                if t.down.is_finite() && t.up.is_finite() && t.down >= t.up {
+                    c.error(
+                        format!("{p}.down"),
+                        format!("must be below up ({} >= {})", t.down, t.up),
+                    );
+                }
+                c.nonzero_dur(&format!("{p}.interval"), t.interval);
+                c.positive(&format!("{p}.step_fraction"), t.step_fraction);
+            }
+        }
+    }
+
+    // output
+    c.check(
+        multiple_of_step(s.output.series_interval),
+        "output.series_interval",
+        format!("must be a positive multiple of step ({})", s.step),
+    );
+    c.problems
+}
+
+fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str], step_ms: u64) {
+    c.check(
+        !a.tags.is_empty(),
+        format!("{p}.tags"),
+        "at least one tag is required",
+    );
+    for (j, t) in a.tags.iter().enumerate() {
+        c.check(
+            !t.trim().is_empty(),
+            format!("{p}.tags[{j}]"),
+            "tags must not be empty",
+        );
+    }
+    if let SloClass::Batch { deadline } = &a.slo {
+        c.nonzero_dur(&format!("{p}.slo.deadline"), *deadline);
+    }
+    c.positive(&format!("{p}.nominal.cpu_cores"), a.nominal.cpu_cores);
+    c.positive(&format!("{p}.nominal.mem_gib"), a.nominal.mem_gib);
+    c.positive(&format!("{p}.nominal.disk_mbps"), a.nominal.disk_mbps);
+    c.positive(&format!("{p}.nominal.net_mbps"), a.nominal.net_mbps);
+    if let InstanceChoice::Type(t) = &a.instance {
+        if !type_names.contains(&t.as_str()) {
+            let hint = suggestion(t, type_names.iter().copied());
+            c.error(
+                format!("{p}.instance"),
+                format!("unknown instance type `{t}`{hint}"),
+            );
+        }
+    }
+    let l = &a.load;
+    match &l.daily {
+        Some(DailySpec::Cosine {
+            amplitude,
+            peak_hour,
+        }) => {
+            if !(amplitude.is_finite() && (0.0..1.0).contains(amplitude)) {
+                c.error(
+                    format!("{p}.load.daily.amplitude"),
+                    format!("must be in [0, 1), found {amplitude}"),
+                );
+            }
+            if !(peak_hour.is_finite() && (0.0..24.0).contains(peak_hour)) {
+                c.error(
+                    format!("{p}.load.daily.peak_hour"),
+                    format!("must be an hour in [0, 24), found {peak_hour}"),
+                );
+            }
+        }
+        Some(DailySpec::Hourly(v)) => {
+            c.check(
+                v.len() == 24,
+                format!("{p}.load.daily"),
+                format!("needs 24 hourly values, found {}", v.len()),
+            );
+            for (j, x) in v.iter().enumerate() {
+                c.nonneg(&format!("{p}.load.daily[{j}]"), *x);
+            }
+            c.check(
+                v.iter().any(|x| *x > 0.0),
+                format!("{p}.load.daily"),
+                "at least one hourly value must be positive",
+            );
+        }
+        None => {}
+    }
+    if let Some(w) = &l.weekly {
+        c.check(
+            w.len() == 7,
+            format!("{p}.load.weekly"),
+            format!("needs 7 values (Monday first), found {}", w.len()),
+        );
+        for (j, x) in w.iter().enumerate() {
+            c.nonneg(&format!("{p}.load.weekly[{j}]"), *x);
+        }
+        c.check(
+            w.iter().any(|x| *x > 0.0),
+            format!("{p}.load.weekly"),
+            "at least one day must be positive",
+        );
+    }
+    c.sigma(&format!("{p}.load.noise.sigma"), l.noise.sigma);
+    c.nonzero_dur(
+        &format!("{p}.load.noise.correlation_time"),
+        l.noise.correlation_time,
+    );
+    for (j, r) in l.regimes.iter().enumerate() {
+        let rp = format!("{p}.load.regimes[{j}]");
+        c.nonneg(&format!("{rp}.level"), r.level);
+        c.nonzero_dur(&format!("{rp}.mean_dwell"), r.mean_dwell);
+        weights(c, &format!("{rp}.metric_levels"), &r.metric_levels);
+    }
+    if let Some(t) = &l.transitions {
+        let k = l.regimes.len();
+        c.check(
+            t.len() == k,
+            format!("{p}.load.transitions"),
+            format!("needs {k} rows (one per regime), found {}", t.len()),
+        );
+        for (i, row) in t.iter().enumerate() {
+            c.check(
+                row.len() == k,
+                format!("{p}.load.transitions[{i}]"),
+                format!("needs {k} columns, found {}", row.len()),
+            );
+            for (j, x) in row.iter().enumerate() {
+                c.nonneg(&format!("{p}.load.transitions[{i}][{j}]"), *x);
+            }
+            let off: f64 = row
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, x)| *x)
+                .sum();
+            if k > 1 && !(off > 0.0) {
+                c.error(
+                    format!("{p}.load.transitions[{i}]"),
+                    "needs a positive probability of moving to another regime",
+                );
+            }
+        }
+    }
+    for (j, b) in l.scheduled_bursts.iter().enumerate() {
+        let bp = format!("{p}.load.scheduled_bursts[{j}]");
+        if let Err(e) = CronSchedule::parse(&b.cron) {
+            c.error(format!("{bp}.cron"), e);
+        }
+        c.nonzero_dur(&format!("{bp}.duration"), b.duration);
+        c.nonneg(&format!("{bp}.magnitude"), b.magnitude);
+        weights(c, &format!("{bp}.metrics"), &b.metrics);
+    }
+    if let Some(r) = &l.random_bursts {
+        let rp = format!("{p}.load.random_bursts");
+        c.nonneg(&format!("{rp}.rate_per_day"), r.rate_per_day);
+        c.dur_dist(&format!("{rp}.duration"), &r.duration);
+        c.dist(&format!("{rp}.magnitude"), &r.magnitude);
+        weights(c, &format!("{rp}.metrics"), &r.metrics);
+    }
+    if !(l.trend_per_day.is_finite() && l.trend_per_day > -1.0 && l.trend_per_day <= 10.0) {
+        c.error(
+            format!("{p}.load.trend_per_day"),
+            format!("must be in (-1, 10], found {}", l.trend_per_day),
+        );
+    }
+    for m in crate::metric::METRICS {
+        let r = a.metrics.get(m);
+        let mp = format!("{p}.metrics.{}", m.name());
+        c.nonneg(&format!("{mp}.idle"), r.idle);
+        c.nonneg(&format!("{mp}.per_load"), r.per_load);
+        c.sigma(&format!("{mp}.noise_sigma"), r.noise_sigma);
+        if r.idle.is_finite() && r.per_load.is_finite() && r.idle + r.per_load <= 0.0 {
+            c.error(
+                &mp,
+                "idle + per_load must be positive (the metric would always be zero)",
+            );
+        }
+    }
+    let v = &a.variation;
+    c.sigma(&format!("{p}.variation.scale_sigma"), v.scale_sigma);
+    c.sigma(&format!("{p}.variation.noise_sigma"), v.noise_sigma);
+    for (j, sc) in v.sizes.iter().enumerate() {
+        c.positive(&format!("{p}.variation.sizes[{j}].weight"), sc.weight);
+        c.positive(&format!("{p}.variation.sizes[{j}].factor"), sc.factor);
+    }
+    c.check(
+        !a.signature.calls.is_empty(),
+        format!("{p}.signature.calls"),
+        "needs at least one system-call family",
+    );
+    for (k, x) in &a.signature.calls {
+        c.nonneg(&format!("{p}.signature.calls.{k}"), *x);
+    }
+    if !a.signature.calls.is_empty() && a.signature.calls.values().all(|x| !(*x > 0.0)) {
+        c.error(
+            format!("{p}.signature.calls"),
+            "at least one weight must be positive",
+        );
+    }
+    c.sigma(&format!("{p}.signature.noise"), a.signature.noise);
+    let _ = step_ms;
+}
+
+fn weights(c: &mut Checker<'_>, p: &str, w: &MetricWeights) {
+    c.nonneg(&format!("{p}.cpu"), w.cpu);
+    c.nonneg(&format!("{p}.mem"), w.mem);
+    c.nonneg(&format!("{p}.disk"), w.disk);
+    c.nonneg(&format!("{p}.net"), w.net);
+}

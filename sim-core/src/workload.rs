@@ -1,0 +1,3 @@
+//! Workloads: archetype models, per-workload demand generation, the population.
+
+pub mod cron;
