@@ -11,10 +11,13 @@
 //!                                              │  ► policy (scaling commands) ─────┘
 //! ```
 
+pub mod baselines;
 pub mod cluster;
 pub mod diag;
 pub mod metric;
 pub mod rng;
 pub mod scenario;
+pub mod shadow;
 pub mod time;
+pub mod trace;
 pub mod workload;

@@ -1,0 +1,2 @@
+//! Shadow profiles: tag-pooled statistical models of normalized utilization with confidence
+//! intervals.
