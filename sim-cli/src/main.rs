@@ -1,2 +1,73 @@
-//! shadowsim
-fn main() {}
+//! `shadowsim`: the command line of the shadowsim simulator.
+//!
+//! Exit codes: 0 success; 1 a run failed (I/O, interrupted, a failed sweep run); 2 invalid
+//! input (scenario, experiment or arguments).
+
+mod commands;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Deterministic simulator for predictive autoscaling with workload shadowing.
+#[derive(Parser, Debug)]
+#[command(name = "shadowsim", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check scenario files; print every problem as `file:line:col: message` or
+    /// `file: field.path: message`. Exit 0 if all are valid, 2 otherwise.
+    Validate(commands::validate::Args),
+    /// Run a scenario: every policy on identical workload realizations; write summary.csv,
+    /// workloads.csv, tags.csv, series.csv, actions.csv and manifest.ron, and print the policy
+    /// comparison table.
+    Run(commands::run::Args),
+}
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code.
+    pub code: u8,
+    /// Message (already formatted; may span lines).
+    pub message: String,
+}
+
+impl Failure {
+    /// Invalid input (exit 2).
+    pub fn input(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    /// A run failed (exit 1).
+    pub fn run(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(a) => commands::validate::exec(a),
+        Command::Run(a) => commands::run::exec(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}

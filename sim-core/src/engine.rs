@@ -1,0 +1,421 @@
+//! The discrete-event engine: runs one policy over a compiled model.
+//!
+//! ```text
+//!  SessionStart ─► deploy initial allocation (policy.initial) ─► ready at once
+//!  Step (every `step`, all active workloads in parallel):
+//!       account [last, t) exactly ─► profiler sample ─► demand for [t, t+step)
+//!  PolicyTick (every policy interval):
+//!       decide per workload in parallel ─► apply commands serially (resource manager:
+//!       placement on nodes, denials, provisioning delay) ─► InstanceReady events
+//!  InstanceReady ─► account up to now ─► instances serve from now on
+//!  SessionEnd / End ─► account, release everything, settle charges
+//! ```
+//!
+//! Determinism: events are ordered by (time, kind, sequence); per-workload work depends only
+//! on that workload's state and its own random streams; everything that touches shared state
+//! (nodes, the queue) runs serially in workload order. The thread count changes nothing.
+
+pub mod alloc;
+pub mod queue;
+pub mod slot;
+
+use std::collections::VecDeque;
+
+use rayon::prelude::*;
+
+use self::queue::{EventKind, Queue};
+use self::slot::{AcctCtx, ActionRecord, Slot, Trace};
+use crate::cluster::Nodes;
+use crate::metrics::Acc;
+use crate::model::Model;
+use crate::policy::{Ctx, Policy, Rule, View, Why};
+use crate::profiler::Profile;
+use crate::rng::{EntityKind, stream};
+use crate::time::{SimDuration, SimTime};
+use crate::workload::generator::Generator;
+
+/// Workloads per parallel work item.
+const CHUNK: usize = 256;
+
+/// What one workload did under one policy.
+#[derive(Clone, Debug)]
+pub struct WorkloadOutcome {
+    /// Metrics per age bucket ([`crate::metrics::COLD`], [`crate::metrics::WARM`]).
+    pub acc: [Acc; 2],
+    /// Series and actions, for traced workloads.
+    pub trace: Option<Trace>,
+}
+
+/// The result of running one policy.
+#[derive(Clone, Debug)]
+pub struct PolicyRun {
+    /// Policy name.
+    pub policy: String,
+    /// Per workload, in population order.
+    pub workloads: Vec<WorkloadOutcome>,
+    /// Events processed.
+    pub events: u64,
+    /// Workload-steps simulated (active workloads × steps).
+    pub workload_steps: u64,
+}
+
+/// Runs `policy` over `model`. `traced[i]` selects workloads whose series and actions are
+/// kept.
+pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
+    let scenario = &model.scenario;
+    let catalog = &model.catalog;
+    let pop = &model.population.workloads;
+    let step_ms = model.step_ms;
+    let end_ms = model.end_ms;
+    let billing_min_ms = scenario.cluster.billing_minimum.ms();
+    let delay = scenario.cluster.provisioning_delay.0;
+    let interval_ms = model.profiler_interval_ms;
+    let recent_cap = (scenario.profiler.recent_window.ms() / interval_ms.max(1)) as usize;
+    let hourly_cap = (scenario.profiler.hourly_window.ms() / crate::time::MS_PER_HOUR) as usize;
+    let lookahead = policy.lookahead_steps();
+    let acct = AcctCtx {
+        catalog,
+        oom_restart_ms: scenario.slo.oom_restart.ms(),
+        series_ms: scenario.output.series_interval.ms(),
+    };
+    let ctx = Ctx { model, catalog };
+    let mut nodes = Nodes::new(model.nodes.clone(), scenario.cluster.placement);
+    let mut slots: Vec<Slot<P::State>> = pop
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let arch = &model.archetypes[w.archetype as usize];
+            Slot::new(
+                arch.slo,
+                w.nominal[0],
+                w.arrival().ms(),
+                traced.get(i).copied().unwrap_or(false),
+            )
+        })
+        .collect();
+    let mut ahead: Vec<VecDeque<[f64; 4]>> = if lookahead > 0 {
+        vec![VecDeque::new(); pop.len()]
+    } else {
+        Vec::new()
+    };
+    let mut q = Queue::default();
+    for (i, w) in pop.iter().enumerate() {
+        if let Some(&(start, _)) = w.sessions.first() {
+            q.push(start, EventKind::SessionStart, i as u32, 0);
+        }
+    }
+    q.push(SimTime::ZERO, EventKind::Step, 0, 0);
+    if let Some(iv) = policy.interval() {
+        q.push(SimTime(iv.ms().max(1)), EventKind::PolicyTick, 0, 0);
+    }
+    q.push(SimTime(end_ms), EventKind::End, 0, 0);
+    let mut active = 0u64;
+    let mut workload_steps = 0u64;
+
+    let generate = |slot: &mut Slot<P::State>, idx: usize, t_ms: u64| -> [f64; 4] {
+        let w = &pop[idx];
+        let arch = &model.archetypes[w.archetype as usize];
+        let week_ms = model.calendar.week_ms(SimTime(t_ms));
+        match slot.generator.as_mut() {
+            Some(g) => g.step(arch, &w.traits, &w.nominal, t_ms, week_ms),
+            None => [0.0; 4],
+        }
+    };
+
+    while let Some(e) = q.pop() {
+        let t = e.time;
+        match e.kind {
+            EventKind::InstanceReady => {
+                let slot = &mut slots[e.workload as usize];
+                if !slot.active {
+                    continue;
+                }
+                slot.account(&acct, t.ms());
+                let cost = slot
+                    .alloc
+                    .mark_ready(catalog, &mut nodes, e.datum, t, billing_min_ms);
+                let b = slot.bucket(t.ms());
+                slot.acc[b].instance_usd += cost.instance_usd;
+                slot.acc[b].surplus_usd += cost.surplus_usd;
+            }
+            EventKind::SessionEnd => {
+                let i = e.workload as usize;
+                let slot = &mut slots[i];
+                if !slot.active {
+                    continue;
+                }
+                end_session(slot, &acct, catalog, &mut nodes, t, billing_min_ms);
+                active -= 1;
+                if let Some(&(start, _)) = pop[i].sessions.get(slot.next_session) {
+                    q.push(start, EventKind::SessionStart, i as u32, 0);
+                }
+            }
+            EventKind::SessionStart => {
+                let i = e.workload as usize;
+                let w = &pop[i];
+                let Some(&(start, stop)) = w.sessions.get(slots[i].next_session) else {
+                    continue;
+                };
+                let slot = &mut slots[i];
+                slot.next_session += 1;
+                slot.active = true;
+                active += 1;
+                slot.session_start_ms = start.ms();
+                slot.session_end_ms = stop.ms();
+                slot.last_ms = t.ms();
+                slot.next_gen_ms = t.ms();
+                slot.down_until = 0;
+                if slot.generator.is_none() {
+                    let arch = &model.archetypes[w.archetype as usize];
+                    slot.generator = Some(Generator::new(
+                        stream(scenario.seed, EntityKind::WorkloadDemand, w.entity),
+                        arch,
+                        t.ms(),
+                    ));
+                    slot.profile = Profile::new(recent_cap, hourly_cap);
+                    slot.state = Some(policy.new_state(w, &ctx));
+                }
+                if lookahead > 0 {
+                    let dq = &mut ahead[i];
+                    dq.clear();
+                    while dq.len() <= lookahead && slot.next_gen_ms < slot.session_end_ms {
+                        let gen_t = slot.next_gen_ms;
+                        let d = generate(slot, i, gen_t);
+                        dq.push_back(d);
+                        slot.next_gen_ms += step_ms;
+                    }
+                }
+                let target = {
+                    let future: &[[f64; 4]] = if lookahead > 0 {
+                        ahead[i].make_contiguous()
+                    } else {
+                        &[]
+                    };
+                    let mut state = slot.state.take();
+                    let view = view_of(model, slot, i, t, future, catalog);
+                    let target = state.as_mut().map(|s| policy.initial(s, &view, &ctx));
+                    drop(view);
+                    slot.state = state;
+                    target
+                };
+                if let Some(target) = target {
+                    let denied = slot.alloc.deploy(catalog, &mut nodes, target, t);
+                    let b = slot.bucket(t.ms());
+                    slot.acc[b].denials += denied;
+                    if let Some(tr) = slot.trace.as_deref_mut() {
+                        tr.actions.push(ActionRecord {
+                            t,
+                            from: None,
+                            to: target,
+                            why: Why::rule(Rule::Initial, None, 0.0, 0.0),
+                        });
+                    }
+                }
+                q.push(stop, EventKind::SessionEnd, i as u32, 0);
+            }
+            EventKind::Step => {
+                let t_ms = t.ms();
+                if t_ms >= end_ms {
+                    continue;
+                }
+                workload_steps += active;
+                let close = t_ms % interval_ms.max(1) == 0;
+                let chunks = slots.par_chunks_mut(CHUNK);
+                if lookahead == 0 {
+                    chunks.enumerate().for_each(|(c, chunk)| {
+                        for (j, slot) in chunk.iter_mut().enumerate() {
+                            if !slot.active {
+                                continue;
+                            }
+                            slot.account(&acct, t_ms);
+                            if close {
+                                slot.profile.close_interval(t);
+                            }
+                            slot.demand = generate(slot, c * CHUNK + j, t_ms);
+                        }
+                    });
+                } else {
+                    chunks
+                        .zip(ahead.par_chunks_mut(CHUNK))
+                        .enumerate()
+                        .for_each(|(c, (chunk, dqs))| {
+                            for (j, (slot, dq)) in chunk.iter_mut().zip(dqs.iter_mut()).enumerate()
+                            {
+                                if !slot.active {
+                                    continue;
+                                }
+                                slot.account(&acct, t_ms);
+                                if close {
+                                    slot.profile.close_interval(t);
+                                }
+                                if t_ms > slot.session_start_ms {
+                                    dq.pop_front();
+                                }
+                                if slot.next_gen_ms < slot.session_end_ms {
+                                    let gen_t = slot.next_gen_ms;
+                                    let d = generate(slot, c * CHUNK + j, gen_t);
+                                    dq.push_back(d);
+                                    slot.next_gen_ms += step_ms;
+                                }
+                                slot.demand = dq.front().copied().unwrap_or([0.0; 4]);
+                            }
+                        });
+                }
+                if t_ms + step_ms < end_ms {
+                    q.push(SimTime(t_ms + step_ms), EventKind::Step, 0, 0);
+                }
+            }
+            EventKind::Refit => {}
+            EventKind::PolicyTick => {
+                let iv = policy.interval().map_or(u64::MAX, SimDuration::ms).max(1);
+                decide_all(model, policy, &ctx, &mut slots, &mut ahead, t);
+                for (i, slot) in slots.iter_mut().enumerate() {
+                    let Some(action) = slot.action.take() else {
+                        continue;
+                    };
+                    slot.account(&acct, t.ms());
+                    let from = slot.alloc.summary(catalog).heading();
+                    let r =
+                        slot.alloc
+                            .reconcile(catalog, &mut nodes, action.target, t, billing_min_ms);
+                    let b = slot.bucket(t.ms());
+                    let acc = &mut slot.acc[b];
+                    acc.actions += 1;
+                    acc.denials += r.denied;
+                    acc.instance_usd += r.released.instance_usd;
+                    acc.surplus_usd += r.released.surplus_usd;
+                    if let Some((gid, _)) = r.launched {
+                        q.push(t.after(delay), EventKind::InstanceReady, i as u32, gid);
+                    }
+                    if let Some(tr) = slot.trace.as_deref_mut() {
+                        tr.actions.push(ActionRecord {
+                            t,
+                            from,
+                            to: action.target,
+                            why: action.why,
+                        });
+                    }
+                }
+                if t.ms() + iv < end_ms {
+                    q.push(SimTime(t.ms() + iv), EventKind::PolicyTick, 0, 0);
+                }
+            }
+            EventKind::End => {
+                for slot in slots.iter_mut().filter(|s| s.active) {
+                    end_session(slot, &acct, catalog, &mut nodes, t, billing_min_ms);
+                }
+                break;
+            }
+        }
+    }
+    PolicyRun {
+        policy: policy.name().to_string(),
+        events: q.processed(),
+        workload_steps,
+        workloads: slots
+            .into_iter()
+            .map(|s| WorkloadOutcome {
+                acc: s.acc,
+                trace: s.trace.map(|mut t| {
+                    t.flush();
+                    *t
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn end_session<S>(
+    slot: &mut Slot<S>,
+    acct: &AcctCtx<'_>,
+    catalog: &crate::cluster::Catalog,
+    nodes: &mut Nodes,
+    t: SimTime,
+    billing_min_ms: u64,
+) {
+    slot.account(acct, t.ms());
+    slot.profile.close_interval(t);
+    let cost = slot.alloc.release_all(catalog, nodes, t, billing_min_ms);
+    let b = slot.bucket(t.ms().saturating_sub(1));
+    let acc = &mut slot.acc[b];
+    acc.instance_usd += cost.instance_usd;
+    acc.surplus_usd += cost.surplus_usd;
+    acc.unmet[0] += slot.backlog;
+    slot.backlog = 0.0;
+    slot.active = false;
+    if let Some(tr) = slot.trace.as_deref_mut() {
+        tr.flush();
+    }
+}
+
+fn view_of<'a, S>(
+    model: &'a Model,
+    slot: &'a Slot<S>,
+    i: usize,
+    now: SimTime,
+    future: &'a [[f64; 4]],
+    catalog: &crate::cluster::Catalog,
+) -> View<'a> {
+    let plan = &model.population.workloads[i];
+    let outcome = &model.tag_outcomes[i];
+    let tags: &[u32] = if now >= outcome.known_from {
+        &outcome.tags
+    } else {
+        &[]
+    };
+    View {
+        id: i as u32,
+        plan,
+        tags,
+        now,
+        session_start: SimTime(slot.session_start_ms),
+        age: now.since(SimTime(slot.first_arrival_ms)),
+        alloc: slot.alloc.summary(catalog),
+        profile: &slot.profile,
+        oom_count: slot.ooms,
+        future,
+    }
+}
+
+fn decide_all<P: Policy>(
+    model: &Model,
+    policy: &P,
+    ctx: &Ctx<'_>,
+    slots: &mut [Slot<P::State>],
+    ahead: &mut [VecDeque<[f64; 4]>],
+    t: SimTime,
+) {
+    let catalog = &model.catalog;
+    let decide_one = |i: usize, slot: &mut Slot<P::State>, future: &[[f64; 4]]| {
+        if !slot.active {
+            return;
+        }
+        let mut state = slot.state.take();
+        if let Some(s) = state.as_mut() {
+            let view = view_of(model, slot, i, t, future, catalog);
+            slot.action = policy.decide(s, &view, ctx);
+        }
+        slot.state = state;
+    };
+    if ahead.is_empty() {
+        slots
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (j, slot) in chunk.iter_mut().enumerate() {
+                    decide_one(c * CHUNK + j, slot, &[]);
+                }
+            });
+    } else {
+        slots
+            .par_chunks_mut(CHUNK)
+            .zip(ahead.par_chunks_mut(CHUNK))
+            .enumerate()
+            .for_each(|(c, (chunk, dqs))| {
+                for (j, (slot, dq)) in chunk.iter_mut().zip(dqs.iter_mut()).enumerate() {
+                    let future: &[[f64; 4]] = dq.make_contiguous();
+                    decide_one(c * CHUNK + j, slot, future);
+                }
+            });
+    }
+}

@@ -1,0 +1,183 @@
+//! Scaling policies: the interface every policy implements, and the simple ones.
+//!
+//! A policy owns one piece of per-workload state (`Policy::State`) and decides for one
+//! workload at a time from a read-only [`View`] of it: what the profiler observed, what is
+//! allocated, the tags known for it. Decisions for different workloads are independent, so
+//! the engine runs them in parallel and applies the resulting commands serially, in workload
+//! order, through the resource manager. Policies never see true demand, except the oracle,
+//! which asks for a lookahead window of it explicitly.
+
+pub mod sizing;
+pub mod static_policy;
+pub mod threshold;
+
+use crate::cluster::{Catalog, TypeId};
+use crate::metric::Metric;
+use crate::model::Model;
+use crate::profiler::Profile;
+use crate::time::{SimDuration, SimTime};
+use crate::workload::population::{WorkloadId, WorkloadPlan};
+
+/// An allocation: `replicas` instances of type `ty`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Instance type.
+    pub ty: TypeId,
+    /// Number of instances (at least 1 for a running workload).
+    pub replicas: u32,
+}
+
+/// Which rule produced an action (for reports and the GUI's explanations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// The allocation a workload starts with.
+    Initial,
+    /// Utilization above the threshold policy's `up`.
+    ThresholdUp,
+    /// Utilization below the threshold policy's `down`.
+    ThresholdDown,
+}
+
+impl Rule {
+    /// Short name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Initial => "initial",
+            Rule::ThresholdUp => "threshold-up",
+            Rule::ThresholdDown => "threshold-down",
+        }
+    }
+}
+
+/// Why an action was taken: the rule, the metric and bound it compared, and the cost-benefit
+/// figures when the rule weighed them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Why {
+    /// The rule.
+    pub rule: Rule,
+    /// The metric compared, if any.
+    pub metric: Option<Metric>,
+    /// The observed or predicted value compared.
+    pub value: f64,
+    /// The bound it crossed.
+    pub bound: f64,
+    /// Expected SLO penalty avoided, USD (0 when not weighed).
+    pub benefit_usd: f64,
+    /// Expected extra resource cost, USD (0 when not weighed).
+    pub cost_usd: f64,
+}
+
+impl Why {
+    /// A reason with no cost-benefit figures.
+    pub fn rule(rule: Rule, metric: Option<Metric>, value: f64, bound: f64) -> Why {
+        Why {
+            rule,
+            metric,
+            value,
+            bound,
+            benefit_usd: 0.0,
+            cost_usd: 0.0,
+        }
+    }
+}
+
+/// A scaling command.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Action {
+    /// The allocation wanted.
+    pub target: Target,
+    /// Why.
+    pub why: Why,
+}
+
+/// What is allocated to a workload right now.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AllocSummary {
+    /// Type of the ready instances (`None` before any is ready).
+    pub ty: Option<TypeId>,
+    /// Ready instances.
+    pub ready: u32,
+    /// Instances launched and not yet ready.
+    pub pending: u32,
+    /// Type of the pending instances, if any.
+    pub pending_ty: Option<TypeId>,
+    /// Usable capacity of the ready instances per metric.
+    pub capacity: [f64; 4],
+}
+
+impl AllocSummary {
+    /// The allocation the workload is heading to (pending type and count if a change is in
+    /// flight, otherwise the ready one).
+    pub fn heading(&self) -> Option<Target> {
+        match (self.pending_ty, self.ty) {
+            (Some(p), Some(t)) if p == t => Some(Target {
+                ty: t,
+                replicas: self.ready + self.pending,
+            }),
+            (Some(p), _) => Some(Target {
+                ty: p,
+                replicas: self.pending,
+            }),
+            (None, Some(t)) => Some(Target {
+                ty: t,
+                replicas: self.ready,
+            }),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A read-only view of one workload for a policy decision.
+pub struct View<'a> {
+    /// Workload id.
+    pub id: WorkloadId,
+    /// The workload's fixed description (its nominal size is what the user requested).
+    pub plan: &'a WorkloadPlan,
+    /// Tags known for it now (declared or inferred; empty if none yet).
+    pub tags: &'a [u32],
+    /// Current time.
+    pub now: SimTime,
+    /// Start of the current session.
+    pub session_start: SimTime,
+    /// Time since the workload first arrived.
+    pub age: SimDuration,
+    /// Current allocation.
+    pub alloc: AllocSummary,
+    /// Profiler data.
+    pub profile: &'a Profile,
+    /// OOM restarts so far.
+    pub oom_count: u32,
+    /// True demand for the current and following steps (only when the policy asked for a
+    /// lookahead; the oracle).
+    pub future: &'a [[f64; 4]],
+}
+
+/// Shared, read-only context for decisions.
+pub struct Ctx<'a> {
+    /// The compiled scenario.
+    pub model: &'a Model,
+    /// The catalog.
+    pub catalog: &'a Catalog,
+}
+
+/// A scaling policy.
+pub trait Policy: Sync {
+    /// Per-workload state.
+    type State: Send;
+    /// Name in reports.
+    fn name(&self) -> &str;
+    /// Interval between control decisions, or `None` if the policy never acts after start.
+    fn interval(&self) -> Option<SimDuration>;
+    /// Steps of true future demand the policy needs in [`View::future`] (the oracle only).
+    fn lookahead_steps(&self) -> usize {
+        0
+    }
+    /// State for a new workload.
+    fn new_state(&self, plan: &WorkloadPlan, ctx: &Ctx<'_>) -> Self::State;
+    /// The allocation a session starts with (ready at once: it is the deployment).
+    fn initial(&self, state: &mut Self::State, view: &View<'_>, ctx: &Ctx<'_>) -> Target;
+    /// A decision at a control tick; `None` keeps the allocation.
+    fn decide(&self, state: &mut Self::State, view: &View<'_>, ctx: &Ctx<'_>) -> Option<Action>;
+}
+
+pub use sizing::{initial_target, target_for_need};

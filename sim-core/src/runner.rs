@@ -1,0 +1,61 @@
+//! Runs every policy of a scenario on the same workload realizations.
+
+use rayon::prelude::*;
+
+use crate::engine::{self, PolicyRun};
+use crate::model::Model;
+use crate::policy::static_policy::StaticPolicy;
+use crate::policy::threshold::ThresholdPolicy;
+use crate::scenario::schema::{PolicySpec, SeriesSelect};
+
+/// The results of one scenario run.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// One run per policy, in scenario order.
+    pub runs: Vec<PolicyRun>,
+    /// Which workloads are traced (series and actions kept).
+    pub traced: Vec<bool>,
+}
+
+impl RunResult {
+    /// Total workload-steps over all policies.
+    pub fn workload_steps(&self) -> u64 {
+        self.runs.iter().map(|r| r.workload_steps).sum()
+    }
+}
+
+/// Which workloads get a series, per the scenario's output settings.
+pub fn traced_workloads(model: &Model) -> Vec<bool> {
+    let n = model.population.workloads.len();
+    match &model.scenario.output.series {
+        SeriesSelect::None => vec![false; n],
+        SeriesSelect::All => vec![true; n],
+        SeriesSelect::First(k) => (0..n).map(|i| i < *k as usize).collect(),
+        SeriesSelect::Names(names) => model
+            .population
+            .workloads
+            .iter()
+            .map(|w| names.contains(&w.name))
+            .collect(),
+    }
+}
+
+/// Runs one policy spec.
+pub fn run_policy(model: &Model, spec: &PolicySpec, traced: &[bool]) -> PolicyRun {
+    match spec {
+        PolicySpec::Static(s) => engine::run(model, &StaticPolicy::new(s), traced),
+        PolicySpec::Threshold(s) => engine::run(model, &ThresholdPolicy::new(s), traced),
+    }
+}
+
+/// Runs every policy of the model's scenario (in parallel on the current rayon pool).
+pub fn run_all(model: &Model) -> RunResult {
+    let traced = traced_workloads(model);
+    let runs = model
+        .scenario
+        .policies
+        .par_iter()
+        .map(|p| run_policy(model, p, &traced))
+        .collect();
+    RunResult { runs, traced }
+}
