@@ -65,13 +65,7 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     };
     let mut out = line(headers.iter().map(|h| h.to_string()).collect());
     out.push('\n');
-    out.push_str(
-        &width
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  "),
-    );
+    out.push_str(&width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
     for r in rows {
         out.push('\n');
         out.push_str(&line(r.clone()));

@@ -120,27 +120,14 @@ impl fmt::Display for Diagnostics {
 
 /// The closest candidate to `word` (edit distance, then Jaro-Winkler similarity), if it is
 /// close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let allowed = 1 + word.chars().count() / 4;
     candidates
         .into_iter()
         .filter(|c| *c != word)
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(word, c),
-                strsim::jaro_winkler(word, c),
-                c,
-            )
-        })
+        .map(|c| (strsim::damerau_levenshtein(word, c), strsim::jaro_winkler(word, c), c))
         .filter(|(dist, jw, _)| *dist <= allowed || *jw >= 0.85)
-        .min_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then(b.1.total_cmp(&a.1))
-                .then_with(|| a.2.cmp(b.2))
-        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then_with(|| a.2.cmp(b.2)))
         .map(|(_, _, c)| c)
 }
 
@@ -160,10 +147,7 @@ mod tests {
         let d = Diagnostic::at_position("a.ron", 3, 7, "expected `)`");
         assert_eq!(d.to_string(), "a.ron:3:7: expected `)`");
         let d = Diagnostic::at_path("a.ron", "cluster.nodes[0].count", "must be at least 1");
-        assert_eq!(
-            d.to_string(),
-            "a.ron: cluster.nodes[0].count: must be at least 1"
-        );
+        assert_eq!(d.to_string(), "a.ron: cluster.nodes[0].count: must be at least 1");
         assert_eq!(
             d.warning().to_string(),
             "a.ron: warning: cluster.nodes[0].count: must be at least 1"
@@ -172,10 +156,7 @@ mod tests {
 
     #[test]
     fn suggests_close_names() {
-        assert_eq!(
-            did_you_mean("duraton", ["duration", "step", "seed"]),
-            Some("duration")
-        );
+        assert_eq!(did_you_mean("duraton", ["duration", "step", "seed"]), Some("duration"));
         assert_eq!(did_you_mean("xyz", ["duration", "step"]), None);
     }
 }

@@ -46,6 +46,15 @@ pub struct WorkloadOutcome {
     pub trace: Option<Trace>,
 }
 
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `traced[i]`: keep workload i's series and actions.
+    pub traced: Vec<bool>,
+    /// Check invariants on every segment and at the end (slower; for tests).
+    pub check_invariants: bool,
+}
+
 /// The result of running one policy.
 #[derive(Clone, Debug)]
 pub struct PolicyRun {
@@ -57,11 +66,13 @@ pub struct PolicyRun {
     pub events: u64,
     /// Workload-steps simulated (active workloads × steps).
     pub workload_steps: u64,
+    /// Invariant violations (only collected with [`RunOptions::check_invariants`]).
+    pub broken: Vec<String>,
 }
 
-/// Runs `policy` over `model`. `traced[i]` selects workloads whose series and actions are
-/// kept.
-pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
+/// Runs `policy` over `model`.
+pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun {
+    let traced = &opts.traced;
     let scenario = &model.scenario;
     let catalog = &model.catalog;
     let pop = &model.population.workloads;
@@ -77,6 +88,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
         catalog,
         oom_restart_ms: scenario.slo.oom_restart.ms(),
         series_ms: scenario.output.series_interval.ms(),
+        check: opts.check_invariants,
     };
     let ctx = Ctx { model, catalog };
     let mut nodes = Nodes::new(model.nodes.clone(), scenario.cluster.placement);
@@ -110,6 +122,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
     }
     q.push(SimTime(end_ms), EventKind::End, 0, 0);
     let mut active = 0u64;
+    let mut broken: Vec<String> = Vec::new();
     let mut workload_steps = 0u64;
 
     let generate = |slot: &mut Slot<P::State>, idx: usize, t_ms: u64| -> [f64; 4] {
@@ -131,9 +144,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
                     continue;
                 }
                 slot.account(&acct, t.ms());
-                let cost = slot
-                    .alloc
-                    .mark_ready(catalog, &mut nodes, e.datum, t, billing_min_ms);
+                let cost = slot.alloc.mark_ready(catalog, &mut nodes, e.datum, t, billing_min_ms);
                 let b = slot.bucket(t.ms());
                 slot.acc[b].instance_usd += cost.instance_usd;
                 slot.acc[b].surplus_usd += cost.surplus_usd;
@@ -186,11 +197,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
                     }
                 }
                 let target = {
-                    let future: &[[f64; 4]] = if lookahead > 0 {
-                        ahead[i].make_contiguous()
-                    } else {
-                        &[]
-                    };
+                    let future: &[[f64; 4]] = if lookahead > 0 { ahead[i].make_contiguous() } else { &[] };
                     let mut state = slot.state.take();
                     let view = view_of(model, slot, i, t, future, catalog);
                     let target = state.as_mut().map(|s| policy.initial(s, &view, &ctx));
@@ -239,8 +246,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
                         .zip(ahead.par_chunks_mut(CHUNK))
                         .enumerate()
                         .for_each(|(c, (chunk, dqs))| {
-                            for (j, (slot, dq)) in chunk.iter_mut().zip(dqs.iter_mut()).enumerate()
-                            {
+                            for (j, (slot, dq)) in chunk.iter_mut().zip(dqs.iter_mut()).enumerate() {
                                 if !slot.active {
                                     continue;
                                 }
@@ -275,9 +281,9 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
                     };
                     slot.account(&acct, t.ms());
                     let from = slot.alloc.summary(catalog).heading();
-                    let r =
-                        slot.alloc
-                            .reconcile(catalog, &mut nodes, action.target, t, billing_min_ms);
+                    let r = slot
+                        .alloc
+                        .reconcile(catalog, &mut nodes, action.target, t, billing_min_ms);
                     let b = slot.bucket(t.ms());
                     let acc = &mut slot.acc[b];
                     acc.actions += 1;
@@ -301,6 +307,9 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
                 }
             }
             EventKind::End => {
+                if opts.check_invariants {
+                    check_nodes(model, &slots, &nodes, &mut broken);
+                }
                 for slot in slots.iter_mut().filter(|s| s.active) {
                     end_session(slot, &acct, catalog, &mut nodes, t, billing_min_ms);
                 }
@@ -308,7 +317,11 @@ pub fn run<P: Policy>(model: &Model, policy: &P, traced: &[bool]) -> PolicyRun {
             }
         }
     }
+    for s in &mut slots {
+        broken.append(&mut s.broken);
+    }
     PolicyRun {
+        broken,
         policy: policy.name().to_string(),
         events: q.processed(),
         workload_steps,
@@ -358,11 +371,7 @@ fn view_of<'a, S>(
 ) -> View<'a> {
     let plan = &model.population.workloads[i];
     let outcome = &model.tag_outcomes[i];
-    let tags: &[u32] = if now >= outcome.known_from {
-        &outcome.tags
-    } else {
-        &[]
-    };
+    let tags: &[u32] = if now >= outcome.known_from { &outcome.tags } else { &[] };
     View {
         id: i as u32,
         plan,
@@ -398,14 +407,11 @@ fn decide_all<P: Policy>(
         slot.state = state;
     };
     if ahead.is_empty() {
-        slots
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (j, slot) in chunk.iter_mut().enumerate() {
-                    decide_one(c * CHUNK + j, slot, &[]);
-                }
-            });
+        slots.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+            for (j, slot) in chunk.iter_mut().enumerate() {
+                decide_one(c * CHUNK + j, slot, &[]);
+            }
+        });
     } else {
         slots
             .par_chunks_mut(CHUNK)
@@ -417,5 +423,32 @@ fn decide_all<P: Policy>(
                     decide_one(c * CHUNK + j, slot, future);
                 }
             });
+    }
+}
+
+/// Recomputes every node's use from the placements and checks it against the free capacity.
+fn check_nodes<S>(model: &Model, slots: &[Slot<S>], nodes: &Nodes, broken: &mut Vec<String>) {
+    let mut used = vec![[0u64; 4]; nodes.len()];
+    for s in slots {
+        for g in &s.alloc.groups {
+            let need = crate::cluster::to_units(model.catalog.get(g.ty).capacity);
+            for &n in &g.nodes {
+                for m in 0..4 {
+                    used[n as usize][m] += need[m];
+                }
+            }
+        }
+    }
+    for (i, u) in used.iter().enumerate() {
+        let cap = nodes.capacity(i as u32);
+        let free = nodes.free(i as u32);
+        for m in 0..4 {
+            if u[m] > cap[m] || cap[m] - u[m] != free[m] {
+                broken.push(format!(
+                    "node {i} metric {m}: used {} + free {} != capacity {}",
+                    u[m], free[m], cap[m]
+                ));
+            }
+        }
     }
 }

@@ -52,12 +52,7 @@ pub type PerMetric<T> = [T; 4];
 
 /// Element-wise minimum.
 pub fn min4(a: PerMetric<f64>, b: PerMetric<f64>) -> PerMetric<f64> {
-    [
-        a[0].min(b[0]),
-        a[1].min(b[1]),
-        a[2].min(b[2]),
-        a[3].min(b[3]),
-    ]
+    [a[0].min(b[0]), a[1].min(b[1]), a[2].min(b[2]), a[3].min(b[3])]
 }
 
 /// Element-wise scaling.

@@ -78,30 +78,19 @@ impl Model {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let tag_lookup = |t: &str| {
-            tags.binary_search_by(|x| x.as_str().cmp(t))
-                .ok()
-                .map(|i| i as u32)
-        };
+        let tag_lookup = |t: &str| tags.binary_search_by(|x| x.as_str().cmp(t)).ok().map(|i| i as u32);
         let mut intern = |t: &str| tag_lookup(t).unwrap_or(0);
         let archetypes: Vec<Archetype> = scenario
             .archetypes
             .iter()
             .map(|(name, spec)| Archetype::compile(name, spec, step, &mut intern, &calls))
             .collect();
-        let instance_choice = scenario
-            .archetypes
-            .values()
-            .map(|a| a.instance.clone())
-            .collect();
+        let instance_choice = scenario.archetypes.values().map(|a| a.instance.clone()).collect();
         let names: Vec<&String> = scenario.archetypes.keys().collect();
         let arch_index = |n: &str| names.iter().position(|x| x.as_str() == n).map(|i| i as u16);
         let population = population::build(scenario, &archetypes, &arch_index, &tag_lookup);
-        let (tag_outcomes, tagging) = tagging::infer(
-            &population,
-            scenario.tagging.observe.0,
-            scenario.tagging.min_examples,
-        );
+        let (tag_outcomes, tagging) =
+            tagging::infer(&population, scenario.tagging.observe.0, scenario.tagging.min_examples);
         Model {
             step_ms: step.ms(),
             end_ms: scenario.duration.ms(),
@@ -129,8 +118,7 @@ impl Model {
     /// `headroom × nominal`.
     pub fn initial_target(&self, plan: &WorkloadPlan, headroom: f64) -> Target {
         let choice = &self.instance_choice[plan.archetype as usize];
-        initial_target(&self.catalog, choice, plan.nominal, headroom)
-            .unwrap_or(Target { ty: 0, replicas: 1 })
+        initial_target(&self.catalog, choice, plan.nominal, headroom).unwrap_or(Target { ty: 0, replicas: 1 })
     }
 
     /// Step length.

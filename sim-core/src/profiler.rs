@@ -52,14 +52,21 @@ impl<T: Copy + Default> Ring<T> {
         }
     }
     /// Appends, dropping the oldest item when full.
+    #[inline]
     pub fn push(&mut self, v: T) {
         let cap = self.buf.len();
-        let idx = (self.head + self.len) % cap;
+        let mut idx = self.head + self.len;
+        if idx >= cap {
+            idx -= cap;
+        }
         self.buf[idx] = v;
         if self.len < cap {
             self.len += 1;
         } else {
-            self.head = (self.head + 1) % cap;
+            self.head += 1;
+            if self.head == cap {
+                self.head = 0;
+            }
         }
     }
     /// Number of items held.
@@ -102,7 +109,7 @@ pub struct Profile {
     acc_usage: [f64; 4],
     acc_cap: [f64; 4],
     acc_ms: u64,
-    acc_violation_ms: u64,
+    acc_violation_ms: f64,
     acc_oom: bool,
     hour_usage: [f64; 4],
     hour_ms: u64,
@@ -120,7 +127,7 @@ impl Profile {
 
     /// Adds `ms` milliseconds of observation: usage and capacity rates per metric.
     #[inline]
-    pub fn observe(&mut self, usage: &[f64; 4], capacity: &[f64; 4], ms: u64, violation_ms: u64) {
+    pub fn observe(&mut self, usage: &[f64; 4], capacity: &[f64; 4], ms: u64, violation_ms: f64) {
         let w = ms as f64;
         for m in 0..4 {
             self.acc_usage[m] += usage[m] * w;
@@ -148,7 +155,7 @@ impl Profile {
             usage: self.acc_usage.map(|x| x / w),
             capacity: self.acc_cap.map(|x| x / w),
             oom: self.acc_oom,
-            violation_share: self.acc_violation_ms as f64 / w,
+            violation_share: self.acc_violation_ms / w,
         };
         self.recent.push(s.usage.map(|x| x as f32));
         self.last = Some(s);
@@ -156,7 +163,7 @@ impl Profile {
         self.acc_usage = [0.0; 4];
         self.acc_cap = [0.0; 4];
         self.acc_ms = 0;
-        self.acc_violation_ms = 0;
+        self.acc_violation_ms = 0.0;
         self.acc_oom = false;
         if self.hour_ms >= MS_PER_HOUR {
             let w = self.hour_ms as f64;
@@ -185,8 +192,8 @@ mod tests {
     #[test]
     fn samples_are_time_weighted_means() {
         let mut p = Profile::new(4, 2);
-        p.observe(&[1.0, 2.0, 0.0, 0.0], &[2.0, 4.0, 1.0, 1.0], 1000, 0);
-        p.observe(&[3.0, 2.0, 0.0, 0.0], &[2.0, 4.0, 1.0, 1.0], 3000, 3000);
+        p.observe(&[1.0, 2.0, 0.0, 0.0], &[2.0, 4.0, 1.0, 1.0], 1000, 0.0);
+        p.observe(&[3.0, 2.0, 0.0, 0.0], &[2.0, 4.0, 1.0, 1.0], 3000, 3000.0);
         p.close_interval(SimTime(4000));
         let s = p.last.unwrap();
         assert_eq!(s.usage[0], 2.5);

@@ -158,12 +158,7 @@ pub fn summary_csv(model: &Model, result: &RunResult) -> String {
     }
     s.push('\n');
     for run in &result.runs {
-        let _ = write!(
-            s,
-            "{},{}",
-            field(&run.policy),
-            model.population.workloads.len()
-        );
+        let _ = write!(s, "{},{}", field(&run.policy), model.population.workloads.len());
         for acc in totals(run) {
             for v in metric_values(&acc, pen) {
                 let _ = write!(s, ",{}", num(v));
@@ -177,21 +172,14 @@ pub fn summary_csv(model: &Model, result: &RunResult) -> String {
 /// `workloads.csv`: one row per workload and policy.
 pub fn workloads_csv(model: &Model, result: &RunResult) -> String {
     let pen = model.scenario.slo.penalty_usd_per_violation_minute;
-    let mut s = String::from(
-        "policy,workload,class,archetype,true_tags,known_tags,tags_inferred,arrival_hours,sessions",
-    );
+    let mut s =
+        String::from("policy,workload,class,archetype,true_tags,known_tags,tags_inferred,arrival_hours,sessions");
     for c in METRIC_COLUMNS {
         let _ = write!(s, ",{c}");
     }
     s.push('\n');
     for run in &result.runs {
-        for (i, (w, out)) in model
-            .population
-            .workloads
-            .iter()
-            .zip(&run.workloads)
-            .enumerate()
-        {
+        for (i, (w, out)) in model.population.workloads.iter().zip(&run.workloads).enumerate() {
             let tag = &model.tag_outcomes[i];
             let _ = write!(
                 s,
@@ -366,8 +354,7 @@ pub fn write_all(
     }
     manifest.files = files.iter().map(|(n, _)| (*n).to_string()).collect();
     manifest.files.push("manifest.ron".into());
-    let text =
-        ron::ser::to_string_pretty(manifest, ron::ser::PrettyConfig::default()).unwrap_or_default();
+    let text = ron::ser::to_string_pretty(manifest, ron::ser::PrettyConfig::default()).unwrap_or_default();
     let p = dir.join("manifest.ron");
     write_atomic(&p, text.as_bytes())?;
     written.push(p);

@@ -71,15 +71,11 @@ mod tests {
     fn streams_are_reproducible_and_distinct() {
         let a: Vec<u64> = (0..4)
             .map(|_| 0)
-            .scan(stream(7, EntityKind::WorkloadDemand, 3), |r, _| {
-                Some(r.next_u64())
-            })
+            .scan(stream(7, EntityKind::WorkloadDemand, 3), |r, _| Some(r.next_u64()))
             .collect();
         let b: Vec<u64> = (0..4)
             .map(|_| 0)
-            .scan(stream(7, EntityKind::WorkloadDemand, 3), |r, _| {
-                Some(r.next_u64())
-            })
+            .scan(stream(7, EntityKind::WorkloadDemand, 3), |r, _| Some(r.next_u64()))
             .collect();
         assert_eq!(a, b);
         let mut other_id = stream(7, EntityKind::WorkloadDemand, 4);

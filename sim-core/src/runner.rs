@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::engine::{self, PolicyRun};
+use crate::engine::{self, PolicyRun, RunOptions};
 use crate::model::Model;
 use crate::policy::static_policy::StaticPolicy;
 use crate::policy::threshold::ThresholdPolicy;
@@ -41,21 +41,30 @@ pub fn traced_workloads(model: &Model) -> Vec<bool> {
 }
 
 /// Runs one policy spec.
-pub fn run_policy(model: &Model, spec: &PolicySpec, traced: &[bool]) -> PolicyRun {
+pub fn run_policy(model: &Model, spec: &PolicySpec, opts: &RunOptions) -> PolicyRun {
     match spec {
-        PolicySpec::Static(s) => engine::run(model, &StaticPolicy::new(s), traced),
-        PolicySpec::Threshold(s) => engine::run(model, &ThresholdPolicy::new(s), traced),
+        PolicySpec::Static(s) => engine::run(model, &StaticPolicy::new(s), opts),
+        PolicySpec::Threshold(s) => engine::run(model, &ThresholdPolicy::new(s), opts),
     }
 }
 
 /// Runs every policy of the model's scenario (in parallel on the current rayon pool).
 pub fn run_all(model: &Model) -> RunResult {
+    run_all_with(model, false)
+}
+
+/// [`run_all`], optionally checking invariants.
+pub fn run_all_with(model: &Model, check_invariants: bool) -> RunResult {
     let traced = traced_workloads(model);
+    let opts = RunOptions {
+        traced: traced.clone(),
+        check_invariants,
+    };
     let runs = model
         .scenario
         .policies
         .par_iter()
-        .map(|p| run_policy(model, p, &traced))
+        .map(|p| run_policy(model, p, &opts))
         .collect();
     RunResult { runs, traced }
 }

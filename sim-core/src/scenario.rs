@@ -30,11 +30,7 @@ pub fn load_scenario(path: &Path, overrides: &[(String, String)]) -> Result<Load
 }
 
 /// Parses and validates scenario text (named `file` in messages).
-pub fn parse_scenario(
-    file: &str,
-    text: &str,
-    overrides: &[(String, String)],
-) -> Result<Loaded, Diagnostics> {
+pub fn parse_scenario(file: &str, text: &str, overrides: &[(String, String)]) -> Result<Loaded, Diagnostics> {
     let (scenario, warnings) = load::parse_ron(file, text, &example())?;
     finish(file, scenario, warnings, overrides)
 }
@@ -146,9 +142,7 @@ Scenario(
         let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
         assert_eq!(
             w,
-            vec![
-                "t.ron: warning: duraton: unknown field `duraton` is ignored (did you mean `duration`?)"
-            ]
+            vec!["t.ron: warning: duraton: unknown field `duraton` is ignored (did you mean `duration`?)"]
         );
         let text = MINIMAL.replace("initial: 2", "initial: 2, arivals_per_day: 3.0");
         let l = parse_scenario("t.ron", &text, &[]).unwrap();
@@ -160,16 +154,10 @@ Scenario(
         let e = parse_scenario("t.ron", "Scenario(\n  seed: \"x\",\n)", &[]).unwrap_err();
         assert_eq!(e.to_string(), "t.ron:2:8: seed: Expected integer");
         let e = parse_scenario("t.ron", "Scenario(\n  seed: 1,\n", &[]).unwrap_err();
+        assert!(e.to_string().starts_with("t.ron:2:11: Unexpected end of RON"), "{e}");
+        let e = parse_scenario("t.ron", &MINIMAL.replace("initial: 2", "initial: -2"), &[]).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("t.ron:2:11: Unexpected end of RON"),
-            "{e}"
-        );
-        let e = parse_scenario("t.ron", &MINIMAL.replace("initial: 2", "initial: -2"), &[])
-            .unwrap_err();
-        assert!(
-            e.to_string().contains("workloads[0].initial")
-                || e.to_string().contains("workloads.0.initial"),
+            e.to_string().contains("workloads[0].initial") || e.to_string().contains("workloads.0.initial"),
             "{e}"
         );
     }
@@ -183,16 +171,12 @@ Scenario(
         let e = parse_scenario("t.ron", &text, &[]).unwrap_err();
         let lines: Vec<String> = e.0.iter().map(ToString::to_string).collect();
         assert!(
-            lines.contains(
-                &"t.ron: workloads[0].archetype: unknown archetype `wbe` (did you mean `web`?)"
-                    .to_string()
-            ),
+            lines.contains(&"t.ron: workloads[0].archetype: unknown archetype `wbe` (did you mean `web`?)".to_string()),
             "{lines:?}"
         );
         assert!(
             lines.contains(
-                &"t.ron: workloads[0].untagged_share: must be a probability in [0, 1], found 1.5"
-                    .to_string()
+                &"t.ron: workloads[0].untagged_share: must be a probability in [0, 1], found 1.5".to_string()
             ),
             "{lines:?}"
         );
@@ -207,10 +191,7 @@ Scenario(
         let l = parse_scenario(
             "t.ron",
             MINIMAL,
-            &[
-                ("seed".into(), "7".into()),
-                ("policies[1].up".into(), "0.9".into()),
-            ],
+            &[("seed".into(), "7".into()), ("policies[1].up".into(), "0.9".into())],
         )
         .unwrap();
         assert_eq!(l.scenario.seed, 7);
@@ -218,21 +199,11 @@ Scenario(
             panic!()
         };
         assert_eq!(t.up, 0.9);
-        let l = parse_scenario(
-            "t.ron",
-            MINIMAL,
-            &[("cluster.placement".into(), "BestFit".into())],
-        )
-        .unwrap();
+        let l = parse_scenario("t.ron", MINIMAL, &[("cluster.placement".into(), "BestFit".into())]).unwrap();
         assert_eq!(l.scenario.cluster.placement, Placement::BestFit);
         let e = parse_scenario("t.ron", MINIMAL, &[("seed".into(), "\"x\"".into())]).unwrap_err();
         assert!(e.to_string().contains("seed = \"x\""), "{e}");
-        let e = parse_scenario(
-            "t.ron",
-            MINIMAL,
-            &[("cluster.placment".into(), "BestFit".into())],
-        )
-        .unwrap_err();
+        let e = parse_scenario("t.ron", MINIMAL, &[("cluster.placment".into(), "BestFit".into())]).unwrap_err();
         assert!(e.to_string().contains("placment"), "{e}");
     }
 }

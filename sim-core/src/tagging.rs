@@ -57,11 +57,7 @@ impl TaggingReport {
 }
 
 /// Runs the tagging service over the population.
-pub fn infer(
-    pop: &Population,
-    observe: SimDuration,
-    min_examples: u32,
-) -> (Vec<TagOutcome>, TaggingReport) {
+pub fn infer(pop: &Population, observe: SimDuration, min_examples: u32) -> (Vec<TagOutcome>, TaggingReport) {
     // Every workload's signature is read at first arrival + observe; process in that order,
     // teaching before classifying at the same instant, then by id.
     let mut order: Vec<(SimTime, bool, usize)> = pop
@@ -101,15 +97,7 @@ pub fn infer(
         let best = centroids
             .iter()
             .filter(|(_, (_, n))| *n >= min_examples)
-            .map(|(tags, (c, _))| {
-                (
-                    c.iter()
-                        .zip(&root)
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>(),
-                    tags,
-                )
-            })
+            .map(|(tags, (c, _))| (c.iter().zip(&root).map(|(a, b)| (a - b) * (a - b)).sum::<f64>(), tags))
             .min_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
         if let Some((_, tags)) = best {
             report.inferred += 1;

@@ -146,10 +146,7 @@ impl fmt::Display for SimTime {
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let s = text.trim();
     if s.is_empty() {
-        return Err(
-            "expected a duration such as \"90s\", \"5m\", \"2h\", \"7d\", found an empty string"
-                .into(),
-        );
+        return Err("expected a duration such as \"90s\", \"5m\", \"2h\", \"7d\", found an empty string".into());
     }
     if s.bytes().all(|b| b.is_ascii_digit()) {
         return s
@@ -162,10 +159,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let mut total: u64 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_digit() || *b == b'.')
-            .count();
+        let digits = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
         if digits == 0 {
             return Err(format!(
                 "invalid duration {text:?}: expected a number before {rest:?} (units: ms, s, m, h, d, w)"
@@ -209,9 +203,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 }
 
 /// Days of the week; the simulated calendar starts on [`crate::scenario::Scenario::start_weekday`].
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Weekday {
     /// Monday.
     Mon,
@@ -284,16 +276,8 @@ mod tests {
         assert_eq!(parse_duration("300"), Ok(SimDuration::from_secs(300)));
         assert!(parse_duration("5").is_ok());
         assert!(parse_duration("").unwrap_err().contains("empty"));
-        assert!(
-            parse_duration("5x")
-                .unwrap_err()
-                .contains("unknown unit \"x\"")
-        );
-        assert!(
-            parse_duration("m")
-                .unwrap_err()
-                .contains("expected a number")
-        );
+        assert!(parse_duration("5x").unwrap_err().contains("unknown unit \"x\""));
+        assert!(parse_duration("m").unwrap_err().contains("expected a number"));
         assert!(parse_duration("5 ").is_ok());
         assert!(
             parse_duration("99999999999999999999d")

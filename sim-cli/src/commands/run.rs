@@ -37,8 +37,8 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     if let Some(seed) = args.seed {
         overrides.push(("seed".into(), seed.to_string()));
     }
-    let loaded = sim_core::scenario::load_scenario(&args.scenario, &overrides)
-        .map_err(|d| Failure::input(d.to_string()))?;
+    let loaded =
+        sim_core::scenario::load_scenario(&args.scenario, &overrides).map_err(|d| Failure::input(d.to_string()))?;
     if !args.quiet {
         super::print_warnings(&loaded.warnings);
     }
@@ -59,11 +59,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         overrides: overrides.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         workloads: model.population.workloads.len(),
         workload_steps: result.workload_steps(),
-        tagging: (
-            model.tagging.untagged,
-            model.tagging.inferred,
-            model.tagging.correct,
-        ),
+        tagging: (model.tagging.untagged, model.tagging.inferred, model.tagging.correct),
         threads: pool.current_num_threads(),
         wall_secs: wall,
         files: Vec::new(),

@@ -30,10 +30,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         }
     }
     if bad > 0 {
-        Err(Failure::input(format!(
-            "{bad} of {} file(s) invalid",
-            args.files.len()
-        )))
+        Err(Failure::input(format!("{bad} of {} file(s) invalid", args.files.len())))
     } else {
         Ok(())
     }

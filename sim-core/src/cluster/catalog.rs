@@ -5,9 +5,7 @@
 //! credits) and the general-purpose M5, compute C5 and memory R5 families. Network and disk
 //! figures are the types' published "up to" network and EBS bandwidths.
 
-use crate::scenario::schema::{
-    BuiltinCatalog, BurstableSpec, CatalogSpec, CreditMode, InstanceTypeSpec,
-};
+use crate::scenario::schema::{BuiltinCatalog, BurstableSpec, CatalogSpec, CreditMode, InstanceTypeSpec};
 
 /// Index of an instance type in the [`Catalog`].
 pub type TypeId = u16;
@@ -95,23 +93,21 @@ const AWS: &[(&str, f64, f64, f64, f64, f64, Option<(f64, f64)>)] = &[
 /// The built-in AWS catalog as scenario-level specs (for documentation and `exclude` checks).
 pub fn builtin_aws() -> Vec<InstanceTypeSpec> {
     AWS.iter()
-        .map(
-            |&(name, vcpus, mem, disk, price, net, burst)| InstanceTypeSpec {
-                name: name.to_string(),
-                vcpus,
-                mem_gib: mem,
-                disk_mbps: disk,
-                net_mbps: net,
-                price_usd_per_hour: price,
-                burstable: burst.map(|(cph, cap)| BurstableSpec {
-                    credits_per_hour: cph,
-                    max_credits: cap,
-                    launch_credits: 0.0,
-                    mode: CreditMode::Unlimited,
-                    surplus_usd_per_vcpu_hour: 0.05,
-                }),
-            },
-        )
+        .map(|&(name, vcpus, mem, disk, price, net, burst)| InstanceTypeSpec {
+            name: name.to_string(),
+            vcpus,
+            mem_gib: mem,
+            disk_mbps: disk,
+            net_mbps: net,
+            price_usd_per_hour: price,
+            burstable: burst.map(|(cph, cap)| BurstableSpec {
+                credits_per_hour: cph,
+                max_credits: cap,
+                launch_credits: 0.0,
+                mode: CreditMode::Unlimited,
+                surplus_usd_per_vcpu_hour: 0.05,
+            }),
+        })
         .collect()
 }
 
@@ -177,10 +173,7 @@ impl Catalog {
 
     /// The id of the type with this name.
     pub fn id_of(&self, name: &str) -> Option<TypeId> {
-        self.types
-            .iter()
-            .position(|t| t.name == name)
-            .map(|i| i as TypeId)
+        self.types.iter().position(|t| t.name == name).map(|i| i as TypeId)
     }
 
     /// The cheapest type whose capacity covers `need` in every metric where `need` is
@@ -236,9 +229,6 @@ mod tests {
         assert_eq!(cat.get(id).name, "t3.medium");
         let id = cat.cheapest_fitting([3.0, 20.0, 0.0, 0.0], false).unwrap();
         assert_eq!(cat.get(id).name, "r5.xlarge");
-        assert!(
-            cat.cheapest_fitting([1000.0, 1.0, 0.0, 0.0], true)
-                .is_none()
-        );
+        assert!(cat.cheapest_fitting([1000.0, 1.0, 0.0, 0.0], true).is_none());
     }
 }

@@ -51,13 +51,7 @@ impl CreditState {
 
     /// Runs one instance for `mins` minutes at a CPU demand of `demand_cores` (clamped to
     /// `[0, vcpus]`), updating the credit state.
-    pub fn advance(
-        &mut self,
-        model: &Burstable,
-        vcpus: f64,
-        demand_cores: f64,
-        mins: f64,
-    ) -> CreditOutcome {
+    pub fn advance(&mut self, model: &Burstable, vcpus: f64, demand_cores: f64, mins: f64) -> CreditOutcome {
         let d = demand_cores.clamp(0.0, vcpus);
         let earn = model.credits_per_hour / 60.0; // credits (= cores) per minute
         let cap = model.max_credits;
@@ -147,9 +141,7 @@ mod tests {
         assert!((full_mins / 60.0 - 2.6667).abs() < 1e-3);
         assert!((out.throttled_mins - (300.0 - full_mins)).abs() < 1e-9);
         // Throttled to the baseline: 0.2 cores (2 vCPUs × 10 %).
-        assert!(
-            (out.served_core_mins - (2.0 * full_mins + 0.2 * (300.0 - full_mins))).abs() < 1e-9
-        );
+        assert!((out.served_core_mins - (2.0 * full_mins + 0.2 * (300.0 - full_mins))).abs() < 1e-9);
         assert_eq!(s.balance, 0.0);
     }
 

@@ -58,8 +58,7 @@ impl Nodes {
         for i in 0..n.free.len() {
             n.tree[leaves + i] = n.free[i];
             if placement == Placement::BestFit {
-                n.by_free_cpu
-                    .insert((n.free[i][0], n.free[i][1], i as NodeId));
+                n.by_free_cpu.insert((n.free[i][0], n.free[i][1], i as NodeId));
             }
         }
         for i in (1..leaves).rev() {
@@ -108,8 +107,7 @@ impl Nodes {
     fn set_free(&mut self, node: NodeId, f: Units) {
         let i = node as usize;
         if self.placement == Placement::BestFit {
-            self.by_free_cpu
-                .remove(&(self.free[i][0], self.free[i][1], node));
+            self.by_free_cpu.remove(&(self.free[i][0], self.free[i][1], node));
             self.by_free_cpu.insert((f[0], f[1], node));
         }
         self.free[i] = f;
@@ -129,8 +127,7 @@ impl Nodes {
             let i = k - self.leaves;
             return (i < self.free.len()).then_some(i as NodeId);
         }
-        self.first_fit(2 * k, need)
-            .or_else(|| self.first_fit(2 * k + 1, need))
+        self.first_fit(2 * k, need).or_else(|| self.first_fit(2 * k + 1, need))
     }
 
     fn best_fit(&self, need: Units) -> Option<NodeId> {
@@ -146,12 +143,7 @@ fn fits(free: Units, need: Units) -> bool {
 }
 
 fn max4(a: Units, b: Units) -> Units {
-    [
-        a[0].max(b[0]),
-        a[1].max(b[1]),
-        a[2].max(b[2]),
-        a[3].max(b[3]),
-    ]
+    [a[0].max(b[0]), a[1].max(b[1]), a[2].max(b[2]), a[3].max(b[3])]
 }
 
 fn sub4(a: Units, b: Units) -> Units {

@@ -45,12 +45,29 @@ impl ReleaseCost {
     }
 }
 
+/// Values derived from the groups, kept up to date on every change (the per-step
+/// accounting reads them instead of walking the groups).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AllocCache {
+    /// Type of the ready instances.
+    pub ty: Option<TypeId>,
+    /// Ready instances.
+    pub ready: u32,
+    /// Capacity of the ready instances per metric.
+    pub capacity: [f64; 4],
+    /// Price of every launched instance, USD per hour.
+    pub price_usd_per_hour: f64,
+    /// Whether any ready instance is burstable.
+    pub burstable: bool,
+}
+
 /// All instances of one workload.
 #[derive(Clone, Debug, Default)]
 pub struct Allocation {
     /// Groups, oldest first.
     pub groups: Vec<Group>,
     next_id: u32,
+    cache: AllocCache,
 }
 
 /// What a reconciliation did.
@@ -65,6 +82,29 @@ pub struct Reconciled {
 }
 
 impl Allocation {
+    /// The derived values.
+    #[inline]
+    pub fn cache(&self) -> &AllocCache {
+        &self.cache
+    }
+
+    fn refresh(&mut self, catalog: &Catalog) {
+        let mut c = AllocCache::default();
+        for g in &self.groups {
+            let t = catalog.get(g.ty);
+            c.price_usd_per_hour += t.price_usd_per_hour * f64::from(g.count());
+            if g.ready {
+                c.ty = Some(g.ty);
+                c.ready += g.count();
+                c.burstable |= t.burstable.is_some();
+            }
+        }
+        if let Some(ty) = c.ty {
+            c.capacity = catalog.get(ty).capacity.map(|x| x * f64::from(c.ready));
+        }
+        self.cache = c;
+    }
+
     /// Summary for policies.
     pub fn summary(&self, catalog: &Catalog) -> AllocSummary {
         let mut s = AllocSummary::default();
@@ -127,11 +167,7 @@ impl Allocation {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let credits = t
-            .burstable
-            .as_ref()
-            .map(CreditState::launched)
-            .unwrap_or_default();
+        let credits = t.burstable.as_ref().map(CreditState::launched).unwrap_or_default();
         self.groups.push(Group {
             id,
             ty,
@@ -165,8 +201,7 @@ impl Allocation {
         let lived = now.since(g.launched).ms();
         let mut cost = ReleaseCost::default();
         if lived < billing_min_ms {
-            cost.instance_usd =
-                (billing_min_ms - lived) as f64 / 3_600_000.0 * t.price_usd_per_hour * f64::from(k);
+            cost.instance_usd = (billing_min_ms - lived) as f64 / 3_600_000.0 * t.price_usd_per_hour * f64::from(k);
         }
         if let Some(b) = &t.burstable {
             cost.surplus_usd = g.credits.surplus * b.surplus_usd_per_credit * f64::from(k);
@@ -194,15 +229,10 @@ impl Allocation {
     }
 
     /// Deploys the initial allocation, ready at once.
-    pub fn deploy(
-        &mut self,
-        catalog: &Catalog,
-        nodes: &mut Nodes,
-        target: Target,
-        now: SimTime,
-    ) -> u32 {
-        self.launch(catalog, nodes, target.ty, target.replicas, now, true)
-            .1
+    pub fn deploy(&mut self, catalog: &Catalog, nodes: &mut Nodes, target: Target, now: SimTime) -> u32 {
+        let denied = self.launch(catalog, nodes, target.ty, target.replicas, now, true).1;
+        self.refresh(catalog);
+        denied
     }
 
     /// Moves toward `target`: launches what is missing (pending until ready), cancels pending
@@ -218,11 +248,7 @@ impl Allocation {
     ) -> Reconciled {
         let mut out = Reconciled::default();
         // Cancel pending instances of another type.
-        while let Some(gi) = self
-            .groups
-            .iter()
-            .rposition(|g| !g.ready && g.ty != target.ty)
-        {
+        while let Some(gi) = self.groups.iter().rposition(|g| !g.ready && g.ty != target.ty) {
             let n = self.groups[gi].count();
             out.released
                 .add(self.shrink(catalog, nodes, gi, n, now, billing_min_ms));
@@ -236,14 +262,7 @@ impl Allocation {
             .map(Group::count)
             .sum();
         if target.replicas > have {
-            let (id, denied) = self.launch(
-                catalog,
-                nodes,
-                target.ty,
-                target.replicas - have,
-                now,
-                false,
-            );
+            let (id, denied) = self.launch(catalog, nodes, target.ty, target.replicas - have, now, false);
             out.denied = denied;
             out.launched = id.map(|id| (id, self.groups.last().map_or(0, Group::count)));
         } else if target.replicas < have {
@@ -251,9 +270,11 @@ impl Allocation {
             // Pending first (newest first), then ready ones (newest first).
             for pending_pass in [true, false] {
                 while excess > 0 {
-                    let Some(gi) = self.groups.iter().rposition(|g| {
-                        g.ty == target.ty && g.ready != pending_pass && (same_type || !g.ready)
-                    }) else {
+                    let Some(gi) = self
+                        .groups
+                        .iter()
+                        .rposition(|g| g.ty == target.ty && g.ready != pending_pass && (same_type || !g.ready))
+                    else {
                         break;
                     };
                     let k = excess.min(self.groups[gi].count());
@@ -289,6 +310,7 @@ impl Allocation {
                 cost.add(self.shrink(catalog, nodes, old, n, now, billing_min_ms));
             }
         }
+        self.refresh(catalog);
         cost
     }
 }
@@ -313,47 +335,21 @@ mod tests {
         let m5 = cat.id_of("m5.large").unwrap();
         let mut a = Allocation::default();
         assert_eq!(
-            a.deploy(
-                &cat,
-                &mut nodes,
-                Target {
-                    ty: m5,
-                    replicas: 2
-                },
-                SimTime(0)
-            ),
+            a.deploy(&cat, &mut nodes, Target { ty: m5, replicas: 2 }, SimTime(0)),
             0
         );
-        let r = a.reconcile(
-            &cat,
-            &mut nodes,
-            Target {
-                ty: m5,
-                replicas: 5,
-            },
-            SimTime(1000),
-            60_000,
-        );
+        let r = a.reconcile(&cat, &mut nodes, Target { ty: m5, replicas: 5 }, SimTime(1000), 60_000);
         assert_eq!(r.launched.map(|l| l.1), Some(3));
         let s = a.summary(&cat);
         assert_eq!((s.ready, s.pending), (2, 3));
-        a.mark_ready(
-            &cat,
-            &mut nodes,
-            r.launched.unwrap().0,
-            SimTime(91_000),
-            60_000,
-        );
+        a.mark_ready(&cat, &mut nodes, r.launched.unwrap().0, SimTime(91_000), 60_000);
         assert_eq!(a.summary(&cat).ready, 5);
         // Down to 1: removes the newest first; the group launched at 1 s lived 9 s past its
         // minimum, so no top-up.
         let r = a.reconcile(
             &cat,
             &mut nodes,
-            Target {
-                ty: m5,
-                replicas: 1,
-            },
+            Target { ty: m5, replicas: 1 },
             SimTime(100_000),
             60_000,
         );
@@ -366,32 +362,12 @@ mod tests {
         let (cat, mut nodes) = setup();
         let m5 = cat.id_of("m5.large").unwrap();
         let mut a = Allocation::default();
-        a.deploy(
-            &cat,
-            &mut nodes,
-            Target {
-                ty: m5,
-                replicas: 1,
-            },
-            SimTime(0),
-        );
-        let r = a.reconcile(
-            &cat,
-            &mut nodes,
-            Target {
-                ty: m5,
-                replicas: 2,
-            },
-            SimTime(0),
-            60_000,
-        );
+        a.deploy(&cat, &mut nodes, Target { ty: m5, replicas: 1 }, SimTime(0));
+        let r = a.reconcile(&cat, &mut nodes, Target { ty: m5, replicas: 2 }, SimTime(0), 60_000);
         let c = a.reconcile(
             &cat,
             &mut nodes,
-            Target {
-                ty: m5,
-                replicas: 1,
-            },
+            Target { ty: m5, replicas: 1 },
             SimTime(20_000),
             60_000,
         );
@@ -406,37 +382,11 @@ mod tests {
         let small = cat.id_of("m5.large").unwrap();
         let big = cat.id_of("m5.2xlarge").unwrap();
         let mut a = Allocation::default();
-        a.deploy(
-            &cat,
-            &mut nodes,
-            Target {
-                ty: small,
-                replicas: 1,
-            },
-            SimTime(0),
-        );
-        let r = a.reconcile(
-            &cat,
-            &mut nodes,
-            Target {
-                ty: big,
-                replicas: 1,
-            },
-            SimTime(1000),
-            60_000,
-        );
+        a.deploy(&cat, &mut nodes, Target { ty: small, replicas: 1 }, SimTime(0));
+        let r = a.reconcile(&cat, &mut nodes, Target { ty: big, replicas: 1 }, SimTime(1000), 60_000);
         let s = a.summary(&cat);
-        assert_eq!(
-            (s.ty, s.ready, s.pending_ty, s.pending),
-            (Some(small), 1, Some(big), 1)
-        );
-        a.mark_ready(
-            &cat,
-            &mut nodes,
-            r.launched.unwrap().0,
-            SimTime(91_000),
-            60_000,
-        );
+        assert_eq!((s.ty, s.ready, s.pending_ty, s.pending), (Some(small), 1, Some(big), 1));
+        a.mark_ready(&cat, &mut nodes, r.launched.unwrap().0, SimTime(91_000), 60_000);
         let s = a.summary(&cat);
         assert_eq!((s.ty, s.ready, s.pending), (Some(big), 1, 0));
         assert_eq!(a.groups.len(), 1);
@@ -448,15 +398,7 @@ mod tests {
         let big = cat.id_of("m5.4xlarge").unwrap(); // 16 cores: one per node
         let mut a = Allocation::default();
         assert_eq!(
-            a.deploy(
-                &cat,
-                &mut nodes,
-                Target {
-                    ty: big,
-                    replicas: 3
-                },
-                SimTime(0)
-            ),
+            a.deploy(&cat, &mut nodes, Target { ty: big, replicas: 3 }, SimTime(0)),
             1
         );
         assert_eq!(a.summary(&cat).ready, 2);

@@ -57,6 +57,8 @@ pub struct AcctCtx<'a> {
     pub oom_restart_ms: u64,
     /// Series interval, ms.
     pub series_ms: u64,
+    /// Check invariants on every segment (tests); violations go to [`Slot::broken`].
+    pub check: bool,
 }
 
 /// Per-workload run-time state.
@@ -103,6 +105,8 @@ pub struct Slot<S> {
     pub slo: SloKind,
     /// Nominal CPU (for the batch deadline and the elasticity floor).
     pub nominal_cpu: f64,
+    /// Invariant violations found (only when checking).
+    pub broken: Vec<String>,
 }
 
 impl<S> Slot<S> {
@@ -130,6 +134,7 @@ impl<S> Slot<S> {
             trace: traced.then(Box::default),
             slo,
             nominal_cpu,
+            broken: Vec::new(),
         }
     }
 
@@ -146,11 +151,10 @@ impl<S> Slot<S> {
     pub fn account(&mut self, ctx: &AcctCtx<'_>, to_ms: u64) {
         while self.last_ms < to_ms {
             let from = self.last_ms;
-            let (ty, ready) = self.alloc.ready();
-            if self.down_until <= from && ready > 0 {
-                if let Some(ty) = ty {
-                    let mem_cap =
-                        ctx.catalog.get(ty).capacity[Metric::Mem.index()] * f64::from(ready);
+            let cache = self.alloc.cache();
+            if self.down_until <= from && cache.ready > 0 {
+                {
+                    let mem_cap = cache.capacity[Metric::Mem.index()];
                     if self.demand[Metric::Mem.index()] > mem_cap * (1.0 + 1e-12) {
                         self.ooms += 1;
                         self.acc[self.bucket(from)].ooms += 1;
@@ -176,11 +180,9 @@ impl<S> Slot<S> {
         let dt = (to - from) as f64;
         let b = self.bucket(from);
         let down = self.down_until > from;
-        let (ty, ready) = self.alloc.ready();
-        let cap: [f64; 4] = match ty {
-            Some(ty) if ready > 0 => ctx.catalog.get(ty).capacity.map(|c| c * f64::from(ready)),
-            _ => [0.0; 4],
-        };
+        let cache = *self.alloc.cache();
+        let ready = cache.ready;
+        let cap = cache.capacity;
         let d = self.demand;
         let mut served = [0.0f64; 4]; // unit·ms
         let mut unmet = [0.0f64; 4];
@@ -195,12 +197,14 @@ impl<S> Slot<S> {
             SloKind::Latency => d[cpu],
             SloKind::Batch { .. } => ((d[cpu] * dt + self.backlog) / dt).min(usable[cpu]),
         };
-        let (cpu_served, cpu_throttled) = if usable[cpu] > 0.0 {
+        let (cpu_served, cpu_throttled) = if usable[cpu] <= 0.0 {
+            (0.0, 0.0)
+        } else if !cache.burstable {
+            (attempted.min(usable[cpu]) * dt, 0.0)
+        } else {
             let (s, th, sur) = cpu_service(&mut self.alloc, ctx.catalog, ready, attempted, dt);
             surplus_usd += sur;
             (s, th)
-        } else {
-            (0.0, 0.0)
         };
         served[cpu] = cpu_served;
         throttled += cpu_throttled;
@@ -236,8 +240,11 @@ impl<S> Slot<S> {
                 violation = dt;
             }
         }
+        if ctx.check {
+            self.check_segment(ctx, from, to, &d, &served, &usable, backlog_before);
+        }
         // Cost of everything launched.
-        let price = self.alloc.price_usd_per_hour(ctx.catalog);
+        let price = cache.price_usd_per_hour;
         let acc = &mut self.acc[b];
         acc.time_ms += dt;
         acc.instance_usd += price * dt / 3_600_000.0;
@@ -251,11 +258,7 @@ impl<S> Slot<S> {
             acc.unmet[m] += unmet[m];
         }
         // SPEC elasticity on CPU: supply = what could be served (credit throttling included).
-        let supply = if throttled > 0.0 {
-            cpu_served / dt
-        } else {
-            usable[cpu]
-        };
+        let supply = if throttled > 0.0 { cpu_served / dt } else { usable[cpu] };
         let dem = d[cpu].max(0.05 * self.nominal_cpu).max(1e-9);
         if d[cpu] > supply {
             acc.theta_u += (d[cpu] - supply) / dem * dt;
@@ -265,8 +268,7 @@ impl<S> Slot<S> {
             acc.tau_o_ms += dt;
         }
         let rate = served.map(|s| s / dt);
-        self.profile
-            .observe(&rate, &usable, to - from, violation.round() as u64);
+        self.profile.observe(&rate, &usable, to - from, violation);
         if let Some(tr) = self.trace.as_deref_mut() {
             let bucket = from / ctx.series_ms.max(1);
             if tr.current_bucket != Some(bucket) {
@@ -282,6 +284,59 @@ impl<S> Slot<S> {
                 tr.current.demand[m] += d[m] * dt;
                 tr.current.allocation[m] += usable[m] * dt;
                 tr.current.served[m] += served[m];
+            }
+        }
+    }
+}
+
+impl<S> Slot<S> {
+    #[allow(clippy::too_many_arguments)]
+    fn check_segment(
+        &mut self,
+        ctx: &AcctCtx<'_>,
+        from: u64,
+        to: u64,
+        d: &[f64; 4],
+        served: &[f64; 4],
+        usable: &[f64; 4],
+        backlog_before: f64,
+    ) {
+        let dt = (to - from) as f64;
+        let tol = |x: f64| 1e-9 * x.abs().max(1.0);
+        for m in 0..4 {
+            let offered = if m == 0 && matches!(self.slo, SloKind::Batch { .. }) {
+                d[m] * dt + backlog_before
+            } else {
+                d[m] * dt
+            };
+            if served[m] > offered + tol(offered) {
+                self.broken.push(format!(
+                    "[{from},{to}) metric {m}: served {} > demand {}",
+                    served[m], offered
+                ));
+            }
+            if served[m] > usable[m] * dt + tol(usable[m] * dt) {
+                self.broken.push(format!(
+                    "[{from},{to}) metric {m}: served {} > allocation {}",
+                    served[m],
+                    usable[m] * dt
+                ));
+            }
+        }
+        if !(self.backlog >= 0.0) {
+            self.broken
+                .push(format!("[{from},{to}) negative backlog {}", self.backlog));
+        }
+        for g in &self.alloc.groups {
+            if let Some(b) = &ctx.catalog.get(g.ty).burstable {
+                let c = &g.credits;
+                let ok = |x: f64| (-1e-9..=b.max_credits + 1e-9).contains(&x);
+                if !ok(c.balance) || !ok(c.surplus) || c.launch < -1e-9 {
+                    self.broken.push(format!(
+                        "[{from},{to}) credits out of bounds: {c:?} (cap {})",
+                        b.max_credits
+                    ));
+                }
             }
         }
     }
@@ -305,13 +360,7 @@ fn row_len(row: &SeriesRow) -> f64 {
 }
 
 /// CPU delivered over `dt` ms at an attempted rate: (served core·ms, throttled ms, surplus USD).
-fn cpu_service(
-    alloc: &mut Allocation,
-    catalog: &Catalog,
-    ready: u32,
-    attempted: f64,
-    dt: f64,
-) -> (f64, f64, f64) {
+fn cpu_service(alloc: &mut Allocation, catalog: &Catalog, ready: u32, attempted: f64, dt: f64) -> (f64, f64, f64) {
     let mut served = 0.0;
     let mut throttled: f64 = 0.0;
     let mut surplus = 0.0;

@@ -47,12 +47,7 @@ pub fn target_for_need(catalog: &Catalog, axis: Axis, current: Target, need: [f6
 
 /// The allocation a new workload of nominal size `nominal` starts with under the archetype's
 /// instance choice, sized for `headroom × nominal` CPU and memory.
-pub fn initial_target(
-    catalog: &Catalog,
-    choice: &InstanceChoice,
-    nominal: [f64; 4],
-    headroom: f64,
-) -> Option<Target> {
+pub fn initial_target(catalog: &Catalog, choice: &InstanceChoice, nominal: [f64; 4], headroom: f64) -> Option<Target> {
     let need = [nominal[0] * headroom, nominal[1] * headroom, 0.0, 0.0];
     let ty = match choice {
         InstanceChoice::Type(name) => catalog.id_of(name)?,

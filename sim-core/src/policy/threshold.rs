@@ -62,10 +62,7 @@ impl Policy for ThresholdPolicy {
         if view.alloc.pending > 0 {
             return None;
         }
-        if state
-            .last_action
-            .is_some_and(|t| view.now.since(t) < self.cooldown)
-        {
+        if state.last_action.is_some_and(|t| view.now.since(t) < self.cooldown) {
             return None;
         }
         let current = view.alloc.heading()?;
@@ -74,11 +71,7 @@ impl Policy for ThresholdPolicy {
         let util = sample.utilization(m);
         let cap = view.alloc.capacity;
         let (need, rule, bound) = if util > self.up {
-            (
-                cap.map(|c| c * (1.0 + self.step_fraction)),
-                Rule::ThresholdUp,
-                self.up,
-            )
+            (cap.map(|c| c * (1.0 + self.step_fraction)), Rule::ThresholdUp, self.up)
         } else if util < self.down {
             // Shrink, but keep the observed usage below `up` afterwards.
             let floor = sample.usage[m] / self.up;
@@ -99,10 +92,7 @@ impl Policy for ThresholdPolicy {
         if rule == Rule::ThresholdUp && target == current {
             target = grow_one(ctx, self.axis, current, need);
         }
-        if rule == Rule::ThresholdDown
-            && target.replicas == current.replicas
-            && target.ty == current.ty
-        {
+        if rule == Rule::ThresholdDown && target.replicas == current.replicas && target.ty == current.ty {
             return None;
         }
         if target == current {

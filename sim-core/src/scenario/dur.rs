@@ -73,9 +73,7 @@ impl<'de> Deserialize<'de> for Dur {
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
                 if v < 0 {
-                    Err(E::custom(format!(
-                        "a duration cannot be negative (found {v})"
-                    )))
+                    Err(E::custom(format!("a duration cannot be negative (found {v})")))
                 } else {
                     self.visit_u64(v as u64)
                 }
@@ -153,9 +151,7 @@ impl DurDist {
     pub fn as_secs_dist(&self) -> Dist {
         match self {
             DurDist::Fixed(d) => Dist::Fixed(d.secs_f64()),
-            DurDist::Exp { mean } => Dist::Exp {
-                mean: mean.secs_f64(),
-            },
+            DurDist::Exp { mean } => Dist::Exp { mean: mean.secs_f64() },
             DurDist::LogNormal { median, sigma } => Dist::LogNormal {
                 median: median.secs_f64(),
                 sigma: *sigma,
@@ -180,9 +176,7 @@ mod tests {
         assert_eq!(d, Dur::mins(5));
         let e = ron::from_str::<Dur>("-3").unwrap_err().to_string();
         assert!(e.contains("negative"), "{e}");
-        let e = ron::from_str::<Dur>("\"5 parsecs\"")
-            .unwrap_err()
-            .to_string();
+        let e = ron::from_str::<Dur>("\"5 parsecs\"").unwrap_err().to_string();
         assert!(e.contains("unknown unit \"parsecs\""), "{e}");
         assert_eq!(ron::to_string(&Dur::hours(36)).unwrap(), "\"36h\"");
     }

@@ -17,8 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics, suggestion};
 /// and newtype variants may be written without double parentheses (`Static(headroom: 2.0)`).
 pub fn ron_options() -> ron::Options {
     ron::Options::default().with_default_extension(
-        ron::extensions::Extensions::IMPLICIT_SOME
-            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
     )
 }
 
@@ -29,13 +28,9 @@ pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 /// Reads a file as UTF-8 text, with a clear error for missing, unreadable, huge or binary files.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
     if meta.is_dir() {
-        return Err(Diagnostic::in_file(
-            &name,
-            "is a directory, expected a RON file",
-        ));
+        return Err(Diagnostic::in_file(&name, "is a directory, expected a RON file"));
     }
     if meta.len() > MAX_INPUT_BYTES {
         return Err(Diagnostic::in_file(
@@ -46,8 +41,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let prefix = &e.as_bytes()[..at];
@@ -109,12 +103,7 @@ pub fn parse_ron<T: DeserializeOwned + Serialize>(
             };
             let candidates = sibling_keys(&tree, &parent);
             let hint = suggestion(&leaf, candidates.iter().map(String::as_str));
-            Diagnostic::at_path(
-                file,
-                path.clone(),
-                format!("unknown field `{leaf}` is ignored{hint}"),
-            )
-            .warning()
+            Diagnostic::at_path(file, path.clone(), format!("unknown field `{leaf}` is ignored{hint}")).warning()
         })
         .collect();
     Ok((value, warnings))
@@ -167,11 +156,7 @@ fn sibling_keys(tree: &serde_json::Value, parent: &str) -> Vec<String> {
 fn unwrap_variant(node: &serde_json::Value) -> &serde_json::Value {
     match node {
         serde_json::Value::Object(m) if m.len() == 1 => {
-            let (k, v) = m
-                .iter()
-                .next()
-                .map(|(k, v)| (k.as_str(), v))
-                .unwrap_or(("", node));
+            let (k, v) = m.iter().next().map(|(k, v)| (k.as_str(), v)).unwrap_or(("", node));
             if k.starts_with(|c: char| c.is_ascii_uppercase()) && v.is_object() {
                 v
             } else {

@@ -82,10 +82,7 @@ pub fn path_to_string(path: &[Segment]) -> String {
     let mut s = String::new();
     for seg in path {
         match seg {
-            Segment::Key(k)
-                if k.chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-') =>
-            {
+            Segment::Key(k) if k.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') => {
                 if !s.is_empty() {
                     s.push('.');
                 }
@@ -124,9 +121,7 @@ pub fn set_path(tree: &mut Value, path: &[Segment], value: Value) -> Result<(), 
                     *node = Value::Object(Map::new());
                 }
                 let Value::Object(m) = node else {
-                    return Err(format!(
-                        "{here} is not a struct or map, so it has no field `{k}`"
-                    ));
+                    return Err(format!("{here} is not a struct or map, so it has no field `{k}`"));
                 };
                 if !m.contains_key(k) {
                     let keys: Vec<&str> = m.keys().map(String::as_str).collect();
@@ -141,15 +136,11 @@ pub fn set_path(tree: &mut Value, path: &[Segment], value: Value) -> Result<(), 
                     }
                     m.insert(k.clone(), Value::Null);
                 }
-                node = m
-                    .get_mut(k)
-                    .ok_or_else(|| format!("{here} has no field `{k}`"))?;
+                node = m.get_mut(k).ok_or_else(|| format!("{here} has no field `{k}`"))?;
             }
             Segment::Index(idx) => {
                 let Value::Array(a) = node else {
-                    return Err(format!(
-                        "{here} is not a list, so it has no element [{idx}]"
-                    ));
+                    return Err(format!("{here} is not a list, so it has no element [{idx}]"));
                 };
                 let len = a.len();
                 node = a
@@ -177,25 +168,24 @@ fn look_through_variant<'a>(node: &'a mut Value, seg: &Segment) -> &'a mut Value
 
 /// Applies `path = value_ron` to a serializable value and deserializes the result, so the
 /// override is type-checked like the original file.
-pub fn apply<T: Serialize + DeserializeOwned>(
-    value: &T,
-    path: &str,
-    value_ron: &str,
-) -> Result<T, String> {
+pub fn apply<T: Serialize + DeserializeOwned>(value: &T, path: &str, value_ron: &str) -> Result<T, String> {
     let segs = parse_path(path)?;
     let mut tree = serde_json::to_value(value).map_err(|e| format!("internal error: {e}"))?;
     let before = tree.clone();
     let v = parse_value(value_ron)?;
+    let none_variant = v.is_null() && value_ron.trim() == "None";
     set_path(&mut tree, &segs, v)?;
-    let out = serde_path_to_error::deserialize::<_, T>(tree).map_err(|e| {
+    let mut result = serde_path_to_error::deserialize::<_, T>(tree.clone());
+    if result.is_err() && none_variant {
+        // `None` is also the name of enum variants (`series: None`).
+        set_path(&mut tree, &segs, Value::String("None".into()))?;
+        result = serde_path_to_error::deserialize::<_, T>(tree);
+    }
+    let out = result.map_err(|e| {
         let p = e.path().to_string();
         format!(
             "{path} = {value_ron}: {}{}",
-            if p == "." {
-                String::new()
-            } else {
-                format!("{p}: ")
-            },
+            if p == "." { String::new() } else { format!("{p}: ") },
             e.into_inner()
         )
     })?;
@@ -244,10 +234,7 @@ pub fn parse_value(text: &str) -> Result<Value, String> {
     let v = p.value()?;
     p.ws();
     if p.i != p.s.len() {
-        return Err(format!(
-            "unexpected {:?} after the value in {text:?}",
-            &text[p.i..]
-        ));
+        return Err(format!("unexpected {:?} after the value in {text:?}", &text[p.i..]));
     }
     Ok(v)
 }
@@ -268,11 +255,7 @@ impl ValueParser<'_> {
         self.s.get(self.i).copied()
     }
     fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!(
-            "in value {:?} at column {}: {what}",
-            self.text,
-            self.i + 1
-        ))
+        Err(format!("in value {:?} at column {}: {what}", self.text, self.i + 1))
     }
     fn value(&mut self) -> Result<Value, String> {
         self.ws();
@@ -305,7 +288,10 @@ impl ValueParser<'_> {
                 self.ws();
                 if self.peek() == Some(b'(') {
                     self.i += 1;
-                    let inner = self.parens()?;
+                    let inner = match self.parens()? {
+                        Value::Null if id != "Some" => Value::Object(Map::new()),
+                        v => v,
+                    };
                     if id == "Some" {
                         return Ok(inner);
                     }
@@ -321,9 +307,7 @@ impl ValueParser<'_> {
     }
     fn ident(&mut self) -> String {
         let start = self.i;
-        while self.i < self.s.len()
-            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
-        {
+        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
             self.i += 1;
         }
         self.text[start..self.i].to_string()
@@ -359,12 +343,7 @@ impl ValueParser<'_> {
     }
     fn number(&mut self) -> Result<Value, String> {
         let start = self.i;
-        while self.i < self.s.len()
-            && matches!(
-                self.s[self.i],
-                b'0'..=b'9' | b'.' | b'-' | b'+' | b'e' | b'E' | b'_'
-            )
-        {
+        while self.i < self.s.len() && matches!(self.s[self.i], b'0'..=b'9' | b'.' | b'-' | b'+' | b'e' | b'E' | b'_') {
             self.i += 1;
         }
         let t = self.text[start..self.i].replace('_', "");
@@ -429,10 +408,7 @@ impl ValueParser<'_> {
         self.ws();
         let save = self.i;
         // named fields?
-        if self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
-        {
+        if self.peek().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') {
             let id = self.ident();
             self.ws();
             if self.peek() == Some(b':') {

@@ -524,9 +524,7 @@ impl Default for RandomBurstSpec {
     fn default() -> Self {
         RandomBurstSpec {
             rate_per_day: 1.0,
-            duration: DurDist::Exp {
-                mean: Dur::mins(30),
-            },
+            duration: DurDist::Exp { mean: Dur::mins(30) },
             magnitude: Dist::LogNormal {
                 median: 2.5,
                 sigma: 0.3,

@@ -39,13 +39,11 @@ impl<'a> Checker<'a> {
     }
     /// Records a problem at `path`.
     pub fn error(&mut self, path: impl Into<String>, msg: impl Into<String>) {
-        self.problems
-            .push(Diagnostic::at_path(self.file, path, msg));
+        self.problems.push(Diagnostic::at_path(self.file, path, msg));
     }
     /// Records a warning at `path`.
     pub fn warn(&mut self, path: impl Into<String>, msg: impl Into<String>) {
-        self.problems
-            .push(Diagnostic::at_path(self.file, path, msg).warning());
+        self.problems.push(Diagnostic::at_path(self.file, path, msg).warning());
     }
     /// `x` must be finite and ≥ 0.
     pub fn nonneg(&mut self, path: &str, x: f64) {
@@ -113,10 +111,7 @@ impl<'a> Checker<'a> {
     /// A log-normal sigma: finite, in [0, 5].
     pub fn sigma(&mut self, path: &str, x: f64) {
         if !(x.is_finite() && (0.0..=5.0).contains(&x)) {
-            self.error(
-                path,
-                format!("must be a standard deviation in [0, 5], found {x}"),
-            );
+            self.error(path, format!("must be a standard deviation in [0, 5], found {x}"));
         }
     }
 }
@@ -134,10 +129,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
     c.check(
         s.duration.ms() <= MAX_DURATION_DAYS * MS_PER_DAY,
         "duration",
-        format!(
-            "{} is longer than the {MAX_DURATION_DAYS}-day limit",
-            s.duration
-        ),
+        format!("{} is longer than the {MAX_DURATION_DAYS}-day limit", s.duration),
     );
     if step > 0 && s.duration.ms() > 0 && s.duration.ms() < step {
         c.error("duration", format!("is shorter than one step ({})", s.step));
@@ -178,11 +170,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
     let mut seen = BTreeSet::new();
     for (i, t) in s.cluster.catalog.types.iter().enumerate() {
         let p = format!("cluster.catalog.types[{i}]");
-        c.check(
-            !t.name.trim().is_empty(),
-            format!("{p}.name"),
-            "must not be empty",
-        );
+        c.check(!t.name.trim().is_empty(), format!("{p}.name"), "must not be empty");
         c.check(
             seen.insert(t.name.clone()),
             format!("{p}.name"),
@@ -194,20 +182,14 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         c.positive(&format!("{p}.net_mbps"), t.net_mbps);
         c.nonneg(&format!("{p}.price_usd_per_hour"), t.price_usd_per_hour);
         if let Some(b) = &t.burstable {
-            c.positive(
-                &format!("{p}.burstable.credits_per_hour"),
-                b.credits_per_hour,
-            );
+            c.positive(&format!("{p}.burstable.credits_per_hour"), b.credits_per_hour);
             c.nonneg(&format!("{p}.burstable.max_credits"), b.max_credits);
             c.nonneg(&format!("{p}.burstable.launch_credits"), b.launch_credits);
             c.nonneg(
                 &format!("{p}.burstable.surplus_usd_per_vcpu_hour"),
                 b.surplus_usd_per_vcpu_hour,
             );
-            if b.credits_per_hour.is_finite()
-                && t.vcpus.is_finite()
-                && b.credits_per_hour > t.vcpus * 60.0
-            {
+            if b.credits_per_hour.is_finite() && t.vcpus.is_finite() && b.credits_per_hour > t.vcpus * 60.0 {
                 c.error(
                     format!("{p}.burstable.credits_per_hour"),
                     format!(
@@ -238,10 +220,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         if !s.cluster.nodes.is_empty() && (0..4).any(|m| need[m] > largest_node[m]) {
             c.warn(
                 "cluster.catalog",
-                format!(
-                    "type `{}` does not fit on any node; it can never be placed",
-                    t.name
-                ),
+                format!("type `{}` does not fit on any node; it can never be placed", t.name),
             );
         }
     }
@@ -270,10 +249,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         if !s.archetypes.contains_key(&w.archetype) {
             let hint = suggestion(&w.archetype, s.archetypes.keys().map(String::as_str));
             if w.archetype.is_empty() {
-                c.error(
-                    format!("{p}.archetype"),
-                    "is required: the name of an archetype",
-                );
+                c.error(format!("{p}.archetype"), "is required: the name of an archetype");
             } else {
                 c.error(
                     format!("{p}.archetype"),
@@ -312,11 +288,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
             expected_total += f64::from(w.initial) + w.arrivals_per_day * days;
         }
     }
-    if s.workloads
-        .iter()
-        .all(|w| w.initial == 0 && w.arrivals_per_day == 0.0)
-        && !s.workloads.is_empty()
-    {
+    if s.workloads.iter().all(|w| w.initial == 0 && w.arrivals_per_day == 0.0) && !s.workloads.is_empty() {
         c.error(
             "workloads",
             "no workload ever exists: every class has initial = 0 and arrivals_per_day = 0",
@@ -368,11 +340,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
     );
 
     // policies
-    c.check(
-        !s.policies.is_empty(),
-        "policies",
-        "at least one policy is required",
-    );
+    c.check(!s.policies.is_empty(), "policies", "at least one policy is required");
     let mut policy_names = BTreeSet::new();
     for (i, pol) in s.policies.iter().enumerate() {
         let p = format!("policies[{i}]");
@@ -416,17 +384,9 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
 }
 
 fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str], step_ms: u64) {
-    c.check(
-        !a.tags.is_empty(),
-        format!("{p}.tags"),
-        "at least one tag is required",
-    );
+    c.check(!a.tags.is_empty(), format!("{p}.tags"), "at least one tag is required");
     for (j, t) in a.tags.iter().enumerate() {
-        c.check(
-            !t.trim().is_empty(),
-            format!("{p}.tags[{j}]"),
-            "tags must not be empty",
-        );
+        c.check(!t.trim().is_empty(), format!("{p}.tags[{j}]"), "tags must not be empty");
     }
     if let SloClass::Batch { deadline } = &a.slo {
         c.nonzero_dur(&format!("{p}.slo.deadline"), *deadline);
@@ -438,18 +398,12 @@ fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str
     if let InstanceChoice::Type(t) = &a.instance {
         if !type_names.contains(&t.as_str()) {
             let hint = suggestion(t, type_names.iter().copied());
-            c.error(
-                format!("{p}.instance"),
-                format!("unknown instance type `{t}`{hint}"),
-            );
+            c.error(format!("{p}.instance"), format!("unknown instance type `{t}`{hint}"));
         }
     }
     let l = &a.load;
     match &l.daily {
-        Some(DailySpec::Cosine {
-            amplitude,
-            peak_hour,
-        }) => {
+        Some(DailySpec::Cosine { amplitude, peak_hour }) => {
             if !(amplitude.is_finite() && (0.0..1.0).contains(amplitude)) {
                 c.error(
                     format!("{p}.load.daily.amplitude"),
@@ -496,10 +450,7 @@ fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str
         );
     }
     c.sigma(&format!("{p}.load.noise.sigma"), l.noise.sigma);
-    c.nonzero_dur(
-        &format!("{p}.load.noise.correlation_time"),
-        l.noise.correlation_time,
-    );
+    c.nonzero_dur(&format!("{p}.load.noise.correlation_time"), l.noise.correlation_time);
     for (j, r) in l.regimes.iter().enumerate() {
         let rp = format!("{p}.load.regimes[{j}]");
         c.nonneg(&format!("{rp}.level"), r.level);
@@ -522,12 +473,7 @@ fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str
             for (j, x) in row.iter().enumerate() {
                 c.nonneg(&format!("{p}.load.transitions[{i}][{j}]"), *x);
             }
-            let off: f64 = row
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, x)| *x)
-                .sum();
+            let off: f64 = row.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, x)| *x).sum();
             if k > 1 && !(off > 0.0) {
                 c.error(
                     format!("{p}.load.transitions[{i}]"),
@@ -587,10 +533,7 @@ fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str
         c.nonneg(&format!("{p}.signature.calls.{k}"), *x);
     }
     if !a.signature.calls.is_empty() && a.signature.calls.values().all(|x| !(*x > 0.0)) {
-        c.error(
-            format!("{p}.signature.calls"),
-            "at least one weight must be positive",
-        );
+        c.error(format!("{p}.signature.calls"), "at least one weight must be positive");
     }
     c.sigma(&format!("{p}.signature.noise"), a.signature.noise);
     let _ = step_ms;

@@ -92,6 +92,8 @@ pub struct Archetype {
     pub noise_sigma: f64,
     /// AR(1) coefficient of the noise per step.
     pub noise_phi: f64,
+    /// Innovation weight `sqrt(1 − φ²)` (keeps the AR(1) at unit variance).
+    pub noise_innovation: f64,
     /// Regimes (at least one).
     pub regimes: Vec<Regime>,
     /// Scheduled bursts.
@@ -131,6 +133,7 @@ impl Archetype {
         tags.sort_unstable();
         tags.dedup();
         let seasonal = seasonal_table(spec, step_ms);
+        let noise_phi = (-(step_ms as f64) / spec.load.noise.correlation_time.ms().max(1) as f64).exp();
         let k = spec.load.regimes.len();
         let regimes = if k == 0 {
             vec![Regime {
@@ -176,15 +179,13 @@ impl Archetype {
             .scheduled_bursts
             .iter()
             .filter_map(|b| {
-                CronSchedule::parse(&b.cron)
-                    .ok()
-                    .map(|schedule| ScheduledBurst {
-                        schedule,
-                        duration_ms: b.duration.ms(),
-                        magnitude: b.magnitude,
-                        jitter_ms: b.jitter.ms(),
-                        weights: b.metrics.as_array(),
-                    })
+                CronSchedule::parse(&b.cron).ok().map(|schedule| ScheduledBurst {
+                    schedule,
+                    duration_ms: b.duration.ms(),
+                    magnitude: b.magnitude,
+                    jitter_ms: b.jitter.ms(),
+                    weights: b.metrics.as_array(),
+                })
             })
             .collect();
         let random = spec
@@ -249,8 +250,8 @@ impl Archetype {
             seasonal,
             step_ms,
             noise_sigma: spec.load.noise.sigma,
-            noise_phi: (-(step_ms as f64) / spec.load.noise.correlation_time.ms().max(1) as f64)
-                .exp(),
+            noise_phi,
+            noise_innovation: (1.0 - noise_phi * noise_phi).max(0.0).sqrt(),
             regimes,
             scheduled,
             random,
@@ -309,10 +310,7 @@ fn seasonal_table(spec: &ArchetypeSpec, step_ms: u64) -> Vec<f64> {
 fn daily_fn(spec: Option<&DailySpec>) -> Box<dyn Fn(f64) -> f64> {
     match spec {
         None => Box::new(|_| 1.0),
-        Some(DailySpec::Cosine {
-            amplitude,
-            peak_hour,
-        }) => {
+        Some(DailySpec::Cosine { amplitude, peak_hour }) => {
             let (a, p) = (*amplitude, *peak_hour);
             Box::new(move |h| 1.0 + a * (std::f64::consts::TAU * (h - p) / 24.0).cos())
         }
@@ -324,10 +322,7 @@ fn daily_fn(spec: Option<&DailySpec>) -> Box<dyn Fn(f64) -> f64> {
             };
             // Piecewise linear through (h, v[h]); its mean over the day is the mean of v.
             let mean = v.iter().sum::<f64>() / 24.0;
-            let v: Vec<f64> = v
-                .iter()
-                .map(|x| if mean > 0.0 { x / mean } else { 1.0 })
-                .collect();
+            let v: Vec<f64> = v.iter().map(|x| if mean > 0.0 { x / mean } else { 1.0 }).collect();
             Box::new(move |h| {
                 let i = (h.floor() as usize) % 24;
                 let f = h - h.floor();

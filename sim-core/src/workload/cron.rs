@@ -54,9 +54,7 @@ impl CronSchedule {
         }
         starts.sort_unstable();
         starts.dedup();
-        Ok(CronSchedule {
-            starts_week_ms: starts,
-        })
+        Ok(CronSchedule { starts_week_ms: starts })
     }
 
     /// Start instants within a week, in ms since Monday 00:00.
@@ -112,9 +110,7 @@ fn parse_field(text: &str, lo: u64, hi: u64, what: &str) -> Result<Vec<u64>, Str
 }
 
 fn num(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
-    let v: u64 = s
-        .parse()
-        .map_err(|_| format!("cron {what} {s:?} is not a number"))?;
+    let v: u64 = s.parse().map_err(|_| format!("cron {what} {s:?} is not a number"))?;
     if v < lo || v > hi {
         return Err(format!("cron {what} {v} is outside {lo}-{hi}"));
     }
@@ -146,13 +142,7 @@ mod tests {
         // Sunday only, 2 hours × 2 half-hours.
         assert_eq!(c.starts_week_ms().len(), 4);
         assert_eq!(c.starts_week_ms()[0], 6 * MS_PER_DAY + 2 * MS_PER_HOUR);
-        assert_eq!(
-            CronSchedule::parse("0 3 * * *")
-                .unwrap()
-                .starts_week_ms()
-                .len(),
-            7
-        );
+        assert_eq!(CronSchedule::parse("0 3 * * *").unwrap().starts_week_ms().len(), 7);
     }
 
     #[test]
@@ -162,30 +152,10 @@ mod tests {
                 .unwrap_err()
                 .contains("hour 25 is outside 0-23")
         );
-        assert!(
-            CronSchedule::parse("0 9 1 * *")
-                .unwrap_err()
-                .contains("day-of-month")
-        );
-        assert!(
-            CronSchedule::parse("0 9 * *")
-                .unwrap_err()
-                .contains("4 fields")
-        );
-        assert!(
-            CronSchedule::parse("x 9 * * *")
-                .unwrap_err()
-                .contains("minute \"x\"")
-        );
-        assert!(
-            CronSchedule::parse("0 9 * * 5-1")
-                .unwrap_err()
-                .contains("backwards")
-        );
-        assert!(
-            CronSchedule::parse("*/0 9 * * *")
-                .unwrap_err()
-                .contains("at least 1")
-        );
+        assert!(CronSchedule::parse("0 9 1 * *").unwrap_err().contains("day-of-month"));
+        assert!(CronSchedule::parse("0 9 * *").unwrap_err().contains("4 fields"));
+        assert!(CronSchedule::parse("x 9 * * *").unwrap_err().contains("minute \"x\""));
+        assert!(CronSchedule::parse("0 9 * * 5-1").unwrap_err().contains("backwards"));
+        assert!(CronSchedule::parse("*/0 9 * * *").unwrap_err().contains("at least 1"));
     }
 }

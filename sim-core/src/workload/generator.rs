@@ -34,6 +34,17 @@ pub struct Traits {
     pub jitter_ms: [u64; 4],
 }
 
+/// Where a scheduled burst stands, in absolute time.
+#[derive(Clone, Copy, Debug, Default)]
+struct SchedState {
+    /// Index (in the week's start list) of the next start.
+    idx: usize,
+    /// Next start, ms.
+    next_ms: u64,
+    /// Active until, ms.
+    until_ms: u64,
+}
+
 /// The mutable state of one workload's generator.
 #[derive(Clone, Debug)]
 pub struct Generator {
@@ -47,6 +58,11 @@ pub struct Generator {
     next_burst_ms: u64,
     started_ms: u64,
     primed: bool,
+    /// Seasonal-table index of the step expected next.
+    cursor: usize,
+    /// Start of the step expected next (calls out of sequence resynchronise).
+    expect_ms: u64,
+    sched: [SchedState; 4],
 }
 
 #[inline]
@@ -73,11 +89,7 @@ impl Generator {
         // Start in a regime drawn from the dwell-weighted stationary share (approximated by
         // dwell weights, which is exact for a uniform embedded chain).
         let regime = if arch.regimes.len() > 1 {
-            let weights: Vec<f64> = arch
-                .regimes
-                .iter()
-                .map(|r| 1.0 / r.leave_prob.max(1e-12))
-                .collect();
+            let weights: Vec<f64> = arch.regimes.iter().map(|r| 1.0 / r.leave_prob.max(1e-12)).collect();
             let total: f64 = weights.iter().sum();
             let u = uniform(&mut rng) * total;
             let mut acc = 0.0;
@@ -108,30 +120,69 @@ impl Generator {
             next_burst_ms,
             started_ms: start_ms,
             primed: false,
+            cursor: 0,
+            expect_ms: u64::MAX,
+            sched: [SchedState::default(); 4],
+        }
+    }
+
+    /// Recomputes the seasonal cursor and scheduled-burst positions for time `t_ms`.
+    fn resync(&mut self, arch: &Archetype, traits: &Traits, t_ms: u64, week_ms: u64) {
+        let shifted = (week_ms as i64 - traits.phase_ms).rem_euclid(MS_PER_WEEK as i64) as u64;
+        self.cursor = (shifted / arch.step_ms) as usize % arch.seasonal.len().max(1);
+        for (j, b) in arch.scheduled.iter().enumerate().take(4) {
+            let starts = b.schedule.starts_week_ms();
+            if starts.is_empty() {
+                self.sched[j] = SchedState {
+                    idx: 0,
+                    next_ms: u64::MAX,
+                    until_ms: 0,
+                };
+                continue;
+            }
+            let jitter = traits.jitter_ms[j] % MS_PER_WEEK;
+            let local = (shifted + MS_PER_WEEK - jitter) % MS_PER_WEEK;
+            let i = starts.partition_point(|&x| x <= local);
+            let last = if i > 0 {
+                starts[i - 1] as i64
+            } else {
+                starts[starts.len() - 1] as i64 - MS_PER_WEEK as i64
+            };
+            let since = (local as i64 - last) as u64;
+            let until_ms = (t_ms + b.duration_ms).saturating_sub(since);
+            let (idx, ahead) = if i < starts.len() {
+                (i, starts[i] - local)
+            } else {
+                (0, starts[0] + MS_PER_WEEK - local)
+            };
+            self.sched[j] = SchedState {
+                idx,
+                next_ms: t_ms + ahead,
+                until_ms,
+            };
         }
     }
 
     /// Demand for the step starting at `t_ms`, given the calendar's `week_ms` of that instant.
-    /// Must be called once per step, in order.
-    pub fn step(
-        &mut self,
-        arch: &Archetype,
-        traits: &Traits,
-        nominal: &[f64; 4],
-        t_ms: u64,
-        week_ms: u64,
-    ) -> [f64; 4] {
+    /// Must be called once per step, in order (a call out of sequence resynchronises).
+    pub fn step(&mut self, arch: &Archetype, traits: &Traits, nominal: &[f64; 4], t_ms: u64, week_ms: u64) -> [f64; 4] {
+        if t_ms != self.expect_ms {
+            self.resync(arch, traits, t_ms, week_ms);
+        }
+        let season = arch.seasonal[self.cursor];
+        self.cursor += 1;
+        self.expect_ms = t_ms + arch.step_ms;
+        if self.cursor >= arch.seasonal.len() {
+            // A week that is not a whole number of steps: resynchronise on the next call.
+            self.expect_ms = u64::MAX;
+        }
         let rng = &mut self.rng;
         // Regime switch (geometric dwell).
         if arch.regimes.len() > 1 {
             let r = &arch.regimes[self.regime as usize];
             if uniform(rng) < r.leave_prob {
                 let u = uniform(rng);
-                let next = r
-                    .next_cdf
-                    .iter()
-                    .position(|&c| u < c)
-                    .unwrap_or(r.next_cdf.len() - 1);
+                let next = r.next_cdf.iter().position(|&c| u < c).unwrap_or(r.next_cdf.len() - 1);
                 self.regime = next as u16;
             }
         }
@@ -140,38 +191,44 @@ impl Generator {
         // Shared AR(1) load noise.
         let sigma = arch.noise_sigma * traits.noise_level;
         if sigma > 0.0 {
-            let phi = arch.noise_phi;
-            self.x = phi * self.x + (1.0 - phi * phi).sqrt() * normal(rng);
+            self.x = arch.noise_phi * self.x + arch.noise_innovation * normal(rng);
         }
-        let shifted = (week_ms as i64 - traits.phase_ms).rem_euclid(MS_PER_WEEK as i64) as u64;
-        let days = (t_ms.saturating_sub(self.started_ms)) as f64 / MS_PER_DAY as f64;
-        let trend = (1.0 + arch.trend_per_day * days).max(0.0);
-        let load = arch.seasonal_at(shifted)
-            * regime.level
-            * trend
-            * exp(sigma * self.x - 0.5 * sigma * sigma);
+        let trend = if arch.trend_per_day != 0.0 {
+            let days = (t_ms.saturating_sub(self.started_ms)) as f64 * (1.0 / MS_PER_DAY as f64);
+            (1.0 + arch.trend_per_day * days).max(0.0)
+        } else {
+            1.0
+        };
+        let load = season * regime.level * trend * exp(sigma * self.x - 0.5 * sigma * sigma);
 
         // Bursts: the strongest active scheduled burst, and the random-burst process.
         let mut burst = [1.0f64; 4];
-        for (i, b) in arch.scheduled.iter().enumerate() {
-            let jitter = traits.jitter_ms.get(i).copied().unwrap_or(0);
-            let local = (shifted + MS_PER_WEEK - jitter % MS_PER_WEEK) % MS_PER_WEEK;
-            if let Some(since) = b.schedule.since_last_start_ms(local) {
-                if since < b.duration_ms {
-                    for m in 0..4 {
-                        burst[m] = burst[m].max(1.0 + (b.magnitude - 1.0) * b.weights[m]);
-                    }
+        for (j, b) in arch.scheduled.iter().enumerate().take(4) {
+            let st = &mut self.sched[j];
+            let starts = b.schedule.starts_week_ms();
+            while t_ms >= st.next_ms {
+                st.until_ms = st.next_ms + b.duration_ms;
+                let n = starts.len();
+                let gap = if st.idx + 1 < n {
+                    starts[st.idx + 1] - starts[st.idx]
+                } else {
+                    starts[0] + MS_PER_WEEK - starts[st.idx]
+                };
+                st.next_ms += gap.max(1);
+                st.idx = (st.idx + 1) % n;
+            }
+            if t_ms < st.until_ms {
+                for m in 0..4 {
+                    burst[m] = burst[m].max(1.0 + (b.magnitude - 1.0) * b.weights[m]);
                 }
             }
         }
         if let Some(r) = &arch.random {
             if t_ms >= self.next_burst_ms {
                 let dur_s = sample_dist(&r.duration_secs, uniform(rng), normal(rng)).max(0.0);
-                self.burst_magnitude =
-                    sample_dist(&r.magnitude, uniform(rng), normal(rng)).max(0.0);
+                self.burst_magnitude = sample_dist(&r.magnitude, uniform(rng), normal(rng)).max(0.0);
                 self.burst_until_ms = t_ms + (dur_s * 1000.0) as u64;
-                self.next_burst_ms =
-                    self.burst_until_ms + (-r.mean_gap_ms * (1.0 - uniform(rng)).ln()) as u64;
+                self.next_burst_ms = self.burst_until_ms + (-r.mean_gap_ms * (1.0 - uniform(rng)).ln()) as u64;
             }
             if t_ms < self.burst_until_ms {
                 for m in 0..4 {
@@ -192,8 +249,7 @@ impl Generator {
             self.smooth[m] = s;
             let sm = resp.noise_sigma * traits.noise_level;
             let noise = if sm > 0.0 {
-                let phi = arch.noise_phi;
-                self.e[m] = phi * self.e[m] + (1.0 - phi * phi).sqrt() * normal(rng);
+                self.e[m] = arch.noise_phi * self.e[m] + arch.noise_innovation * normal(rng);
                 exp(sm * self.e[m] - 0.5 * sm * sm)
             } else {
                 1.0

@@ -82,10 +82,7 @@ fn align_up(t: u64, step: u64) -> u64 {
 /// The stream id of a workload: a hash of its class name, its kind (initial or arrival) and
 /// its index within that kind.
 pub fn entity_id(class_name: &str, arrival: bool, index: u64) -> u64 {
-    splitmix64(
-        stable_hash(class_name)
-            ^ splitmix64(index.wrapping_mul(2).wrapping_add(u64::from(arrival))),
-    )
+    splitmix64(stable_hash(class_name) ^ splitmix64(index.wrapping_mul(2).wrapping_add(u64::from(arrival))))
 }
 
 /// Builds the population of a (validated) scenario.
@@ -104,10 +101,7 @@ pub fn build(
             continue;
         };
         let arch = &archetypes[ai as usize];
-        let cname = class
-            .name
-            .clone()
-            .unwrap_or_else(|| class.archetype.clone());
+        let cname = class.name.clone().unwrap_or_else(|| class.archetype.clone());
         let mut extra: Vec<u32> = class.extra_tags.iter().filter_map(|t| tag_id(t)).collect();
         let mut true_tags = arch.tags.clone();
         true_tags.append(&mut extra);
@@ -192,12 +186,10 @@ fn plan_one(
         .iter()
         .find(|(c, _)| u_size < *c)
         .map_or(arch.sizes.last().map_or(1.0, |s| s.1), |s| s.1);
-    let scale =
-        (arch.scale_sigma * normal(&mut rng) - 0.5 * arch.scale_sigma * arch.scale_sigma).exp();
+    let scale = (arch.scale_sigma * normal(&mut rng) - 0.5 * arch.scale_sigma * arch.scale_sigma).exp();
     let phase_ms = (arch.phase_sigma_ms * normal(&mut rng)).round() as i64;
-    let noise_level = (arch.noise_level_sigma * normal(&mut rng)
-        - 0.5 * arch.noise_level_sigma * arch.noise_level_sigma)
-        .exp();
+    let noise_level =
+        (arch.noise_level_sigma * normal(&mut rng) - 0.5 * arch.noise_level_sigma * arch.noise_level_sigma).exp();
     let mut jitter_ms = [0u64; 4];
     for (j, slot) in jitter_ms.iter_mut().enumerate() {
         let u = uniform(&mut rng);
@@ -210,9 +202,7 @@ fn plan_one(
         let d = l.as_secs_dist();
         (sample_dist(&d, uniform(&mut rng), normal(&mut rng)) * 1000.0).max(step as f64) as u64
     });
-    let departure = lifetime_ms.map_or(end, |l| {
-        align_up(arrival_ms.saturating_add(l), step).min(end)
-    });
+    let departure = lifetime_ms.map_or(end, |l| align_up(arrival_ms.saturating_add(l), step).min(end));
     let sessions = match &class.schedule {
         ScheduleSpec::Always => {
             if departure > arrival_ms {
@@ -237,8 +227,7 @@ fn plan_one(
                 if start >= departure || !t.is_finite() {
                     break;
                 }
-                let len = (sample_dist(&dd, uniform(&mut srng), normal(&mut srng)) * 1000.0)
-                    .max(step as f64) as u64;
+                let len = (sample_dist(&dd, uniform(&mut srng), normal(&mut srng)) * 1000.0).max(step as f64) as u64;
                 let stop = align_up(start + len, step).min(departure);
                 out.push((SimTime(start), SimTime(stop)));
                 t = stop as f64;
@@ -271,9 +260,7 @@ fn plan_one(
         } else if q >= 1.0 {
             left
         } else {
-            Binomial::new(left, q)
-                .map(|b| b.sample(&mut sig_rng))
-                .unwrap_or(0)
+            Binomial::new(left, q).map(|b| b.sample(&mut sig_rng)).unwrap_or(0)
         };
         signature[k] = c as f64 / n as f64;
         left -= c.min(left);
@@ -287,11 +274,7 @@ fn plan_one(
         entity,
         sessions,
         true_tags: true_tags.to_vec(),
-        declared_tags: if untagged {
-            Vec::new()
-        } else {
-            true_tags.to_vec()
-        },
+        declared_tags: if untagged { Vec::new() } else { true_tags.to_vec() },
         traits: Traits {
             scale,
             size,
