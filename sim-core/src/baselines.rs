@@ -2,4 +2,6 @@
 //! `../shared/reference/BASELINES.md`) as pure, simulator-independent state machines. The
 //! policies in [`crate::policy`] wire them to the simulated cluster.
 
+pub mod autopilot;
+pub mod aws_predictive;
 pub mod hpa;
