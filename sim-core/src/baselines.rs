@@ -5,3 +5,4 @@
 pub mod autopilot;
 pub mod aws_predictive;
 pub mod hpa;
+pub mod vpa;
