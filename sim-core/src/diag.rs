@@ -82,10 +82,8 @@ impl fmt::Display for Diagnostic {
         if self.severity == Severity::Warning {
             write!(f, "warning: ")?;
         }
-        if let Some(path) = &self.path {
-            if !path.is_empty() {
-                write!(f, "{path}: ")?;
-            }
+        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
+            write!(f, "{path}: ")?;
         }
         write!(f, "{}", self.message)
     }

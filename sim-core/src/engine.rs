@@ -201,7 +201,6 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                     let mut state = slot.state.take();
                     let view = view_of(model, slot, i, t, future, catalog);
                     let target = state.as_mut().map(|s| policy.initial(s, &view, &ctx));
-                    drop(view);
                     slot.state = state;
                     target
                 };

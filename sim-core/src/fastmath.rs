@@ -11,7 +11,7 @@
 #[inline]
 pub fn exp(x: f64) -> f64 {
     let x = x.clamp(-700.0, 700.0);
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     const INV_LN2: f64 = std::f64::consts::LOG2_E;
     // Round to nearest by the 1.5·2^52 trick (no libm call on baseline x86-64).

@@ -118,7 +118,7 @@ impl fmt::Display for SimDuration {
             ("m", MS_PER_MIN),
             ("s", MS_PER_SEC),
         ] {
-            if ms != 0 && ms % len == 0 {
+            if ms != 0 && ms.is_multiple_of(len) {
                 return write!(f, "{}{unit}", ms / len);
             }
         }

@@ -27,8 +27,7 @@ mod tests;
 pub use error::AwsScalingError;
 pub use group::AutoScalingGroup;
 pub use predictive::{
-    FORECAST_HORIZON_HOURS, HourlyForecast, LOOKBACK, MAX_SCHEDULING_BUFFER, MIN_HISTORY,
-    MaxCapacityBreachBehavior, Mode, PredictiveConfig, PredictiveScaling, REFRESH_INTERVAL,
-    max_capacity_after_breach,
+    FORECAST_HORIZON_HOURS, HourlyForecast, LOOKBACK, MAX_SCHEDULING_BUFFER, MIN_HISTORY, MaxCapacityBreachBehavior,
+    Mode, PredictiveConfig, PredictiveScaling, REFRESH_INTERVAL, max_capacity_after_breach,
 };
 pub use target_tracking::{TargetTracking, TargetTrackingConfig};

@@ -27,22 +27,16 @@ mod unit_tests;
 #[cfg(test)]
 mod upstream_tables;
 
-pub use behavior::{
-    Behavior, PolicyKind, ResolvedBehavior, ResolvedRules, ScalingPolicy, ScalingRules,
-    SelectPolicy,
-};
-pub use calculator::{
-    CalcError, MetricReplicas, PodGroupCounts, ReplicaCalculator, ResourceReplicas, Tolerances,
-};
+pub use behavior::{Behavior, PolicyKind, ResolvedBehavior, ResolvedRules, ScalingPolicy, ScalingRules, SelectPolicy};
+pub use calculator::{CalcError, MetricReplicas, PodGroupCounts, ReplicaCalculator, ResourceReplicas, Tolerances};
 pub use controller::{
-    Hpa, HpaConfig, HpaConfigError, HpaDecision, HpaExplanation, MetricObservation, MetricProposal,
-    MetricSpec, ResourceTarget, SyncInput, SyncOutcome, ValueTarget,
+    Hpa, HpaConfig, HpaConfigError, HpaDecision, HpaExplanation, MetricObservation, MetricProposal, MetricSpec,
+    ResourceTarget, SyncInput, SyncOutcome, ValueTarget,
 };
 pub use normalize::{
-    LimitReason, NormalizerState, PolicyLimit, ScaleEvent, StabilizationReason,
-    TimestampedRecommendation,
+    LimitReason, NormalizerState, PolicyLimit, ScaleEvent, StabilizationReason, TimestampedRecommendation,
 };
 pub use pods::{
-    ConditionStatus, Container, ContainerUsage, Pod, PodGroups, PodMetric, PodMetricsInfo,
-    PodPhase, PodResourceSample, ReadinessTiming, ReadyCondition, ResourceName,
+    ConditionStatus, Container, ContainerUsage, Pod, PodGroups, PodMetric, PodMetricsInfo, PodPhase, PodResourceSample,
+    ReadinessTiming, ReadyCondition, ResourceName,
 };

@@ -37,9 +37,8 @@ pub use estimator::{ResourceEstimator, confidence};
 pub use histogram::{Histogram, HistogramCheckpoint, MAX_CHECKPOINT_WEIGHT};
 pub use histogram_options::HistogramOptions;
 pub use pod_recommender::{
-    ContainerRecommendationOutput, PodResourceRecommender, QuantityList, Recommendation,
-    RecommendationFormat, RecommendedContainerResources, RecommenderConfig,
-    recommendations_as_sorted_list,
+    ContainerRecommendationOutput, PodResourceRecommender, QuantityList, Recommendation, RecommendationFormat,
+    RecommendedContainerResources, RecommenderConfig, recommendations_as_sorted_list,
 };
 pub use recommender::{ContainerRecommender, VpaConfig, VpaRecommender};
 pub use resources::{ControlledResources, ResourceAmount, ResourceList, Resources};
@@ -63,9 +62,7 @@ pub enum VpaError {
     IncompatibleHistograms(String),
     /// An OOM event older than the current memory window minus one aggregation interval
     /// (`model/container.go` `RecordOOM`).
-    #[error(
-        "OOM event will be discarded - it is too old (at {at_ms} ms, window starts {window_start_ms} ms)"
-    )]
+    #[error("OOM event will be discarded - it is too old (at {at_ms} ms, window starts {window_start_ms} ms)")]
     OomTooOld {
         /// When the OOM happened.
         at_ms: u64,

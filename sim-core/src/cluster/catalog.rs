@@ -51,20 +51,14 @@ pub struct Catalog {
     types: Vec<InstanceType>,
 }
 
-const fn t3(
-    name: &'static str,
-    vcpus: f64,
-    mem: f64,
-    price: f64,
-    cph: f64,
-    cap: f64,
-) -> (&'static str, f64, f64, f64, f64, f64, Option<(f64, f64)>) {
+/// A built-in row: name, vCPUs, GiB, disk MB/s, USD/h, net Mbit/s, burstable (credits/h, cap).
+type Row = (&'static str, f64, f64, f64, f64, f64, Option<(f64, f64)>);
+
+const fn t3(name: &'static str, vcpus: f64, mem: f64, price: f64, cph: f64, cap: f64) -> Row {
     (name, vcpus, mem, 260.0, price, 5_000.0, Some((cph, cap)))
 }
 
-/// name, vCPUs, GiB, disk MB/s, USD/h, net Mbit/s, burstable (credits/h, cap)
-#[allow(clippy::type_complexity)]
-const AWS: &[(&str, f64, f64, f64, f64, f64, Option<(f64, f64)>)] = &[
+const AWS: &[Row] = &[
     t3("t3.nano", 2.0, 0.5, 0.0052, 6.0, 144.0),
     t3("t3.micro", 2.0, 1.0, 0.0104, 12.0, 288.0),
     t3("t3.small", 2.0, 2.0, 0.0208, 24.0, 576.0),

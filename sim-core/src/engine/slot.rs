@@ -221,9 +221,7 @@ impl<S> Slot<S> {
                 self.backlog = (self.backlog + d[cpu] * dt - cpu_served).max(0.0);
                 let thr = deadline_ms as f64 * self.nominal_cpu;
                 let (b0, b1) = (backlog_before, self.backlog);
-                violation = if down {
-                    dt
-                } else if b0 > thr && b1 > thr {
+                violation = if down || (b0 > thr && b1 > thr) {
                     dt
                 } else if b0 > thr || b1 > thr {
                     let (lo, hi) = if b0 > b1 { (b1, b0) } else { (b0, b1) };
@@ -323,7 +321,7 @@ impl<S> Slot<S> {
                 ));
             }
         }
-        if !(self.backlog >= 0.0) {
+        if self.backlog.is_nan() || self.backlog < 0.0 {
             self.broken
                 .push(format!("[{from},{to}) negative backlog {}", self.backlog));
         }

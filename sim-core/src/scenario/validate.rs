@@ -134,7 +134,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
     if step > 0 && s.duration.ms() > 0 && s.duration.ms() < step {
         c.error("duration", format!("is shorter than one step ({})", s.step));
     }
-    let multiple_of_step = |d: Dur| step > 0 && d.ms() % step == 0 && d.ms() > 0;
+    let multiple_of_step = |d: Dur| step > 0 && d.ms().is_multiple_of(step) && d.ms() > 0;
 
     // cluster
     c.check(
@@ -259,7 +259,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         }
         let cname = w.name.clone().unwrap_or_else(|| w.archetype.clone());
         c.check(
-            !cname.contains(|ch: char| ch == ',' || ch == '"' || ch == '\n'),
+            !cname.contains([',', '"', '\n']),
             format!("{p}.name"),
             "must not contain commas, quotes or newlines (it is used in CSV files)",
         );
@@ -324,7 +324,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         format!("must be at least the sampling interval ({interval})"),
     );
     c.check(
-        s.profiler.hourly_window.ms() % crate::time::MS_PER_HOUR == 0,
+        s.profiler.hourly_window.ms().is_multiple_of(crate::time::MS_PER_HOUR),
         "profiler.hourly_window",
         "must be a whole number of hours",
     );
@@ -346,7 +346,7 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         let p = format!("policies[{i}]");
         let name = pol.name();
         c.check(
-            !name.is_empty() && !name.contains(|ch: char| ch == ',' || ch == '"' || ch == '\n'),
+            !name.is_empty() && !name.contains([',', '"', '\n']),
             format!("{p}.name"),
             "must be non-empty and free of commas, quotes and newlines",
         );
@@ -395,11 +395,11 @@ fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str
     c.positive(&format!("{p}.nominal.mem_gib"), a.nominal.mem_gib);
     c.positive(&format!("{p}.nominal.disk_mbps"), a.nominal.disk_mbps);
     c.positive(&format!("{p}.nominal.net_mbps"), a.nominal.net_mbps);
-    if let InstanceChoice::Type(t) = &a.instance {
-        if !type_names.contains(&t.as_str()) {
-            let hint = suggestion(t, type_names.iter().copied());
-            c.error(format!("{p}.instance"), format!("unknown instance type `{t}`{hint}"));
-        }
+    if let InstanceChoice::Type(t) = &a.instance
+        && !type_names.contains(&t.as_str())
+    {
+        let hint = suggestion(t, type_names.iter().copied());
+        c.error(format!("{p}.instance"), format!("unknown instance type `{t}`{hint}"));
     }
     let l = &a.load;
     match &l.daily {
@@ -474,7 +474,7 @@ fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str
                 c.nonneg(&format!("{p}.load.transitions[{i}][{j}]"), *x);
             }
             let off: f64 = row.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, x)| *x).sum();
-            if k > 1 && !(off > 0.0) {
+            if k > 1 && off.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 c.error(
                     format!("{p}.load.transitions[{i}]"),
                     "needs a positive probability of moving to another regime",
@@ -532,7 +532,12 @@ fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str
     for (k, x) in &a.signature.calls {
         c.nonneg(&format!("{p}.signature.calls.{k}"), *x);
     }
-    if !a.signature.calls.is_empty() && a.signature.calls.values().all(|x| !(*x > 0.0)) {
+    if !a.signature.calls.is_empty()
+        && a.signature
+            .calls
+            .values()
+            .all(|x| x.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+    {
         c.error(format!("{p}.signature.calls"), "at least one weight must be positive");
     }
     c.sigma(&format!("{p}.signature.noise"), a.signature.noise);

@@ -34,14 +34,9 @@ impl BucketLayout {
                 "histogram max must be finite and positive, got {max_value}"
             )));
         }
-        let buckets = u16::try_from(buckets)
-            .ok()
-            .filter(|b| *b > 0)
-            .ok_or_else(|| {
-                AutopilotError::InvalidConfig(format!(
-                    "bucket count must be in 1..=65535, got {buckets}"
-                ))
-            })?;
+        let buckets = u16::try_from(buckets).ok().filter(|b| *b > 0).ok_or_else(|| {
+            AutopilotError::InvalidConfig(format!("bucket count must be in 1..=65535, got {buckets}"))
+        })?;
         Ok(BucketLayout { max_value, buckets })
     }
 
@@ -90,10 +85,7 @@ pub struct WindowHistogram {
 impl WindowHistogram {
     /// A window from `(bucket, weight)` pairs; pairs may come in any order, repeated buckets
     /// are summed, non-positive or non-finite weights are rejected.
-    pub fn new(
-        index: u64,
-        pairs: impl IntoIterator<Item = (u16, f64)>,
-    ) -> Result<Self, AutopilotError> {
+    pub fn new(index: u64, pairs: impl IntoIterator<Item = (u16, f64)>) -> Result<Self, AutopilotError> {
         let mut counts: Vec<(u16, f64)> = Vec::new();
         for (k, w) in pairs {
             if !(w.is_finite() && w > 0.0) {
@@ -111,10 +103,7 @@ impl WindowHistogram {
                 _ => merged.push((k, w)),
             }
         }
-        Ok(WindowHistogram {
-            index,
-            counts: merged,
-        })
+        Ok(WindowHistogram { index, counts: merged })
     }
 
     /// The `(bucket, weight)` pairs, buckets increasing.
@@ -130,13 +119,7 @@ impl WindowHistogram {
     /// `mean(s) = Σ_k b[k]·s[k] / Σ_k s[k]`, or `None` for an empty window.
     pub fn mean(&self, layout: &BucketLayout) -> Option<f64> {
         let total = self.total();
-        (total > 0.0).then(|| {
-            self.counts
-                .iter()
-                .map(|(k, w)| layout.boundary(*k) * w)
-                .sum::<f64>()
-                / total
-        })
+        (total > 0.0).then(|| self.counts.iter().map(|(k, w)| layout.boundary(*k) * w).sum::<f64>() / total)
     }
 
     /// `max{ b[k] : s[k] > 0 }`, or `None` for an empty window.
@@ -170,11 +153,7 @@ pub fn s_avg(layout: &BucketLayout, windows: &[(f64, &WindowHistogram)]) -> Opti
 
 /// `S_pj`: the `percentile`-th percentile (0–100) of the load-adjusted decayed histogram
 /// `h̃[k] = b[k]·Σ_τ w[τ]·s[t−τ][k]`.
-pub fn s_percentile(
-    layout: &BucketLayout,
-    windows: &[(f64, &WindowHistogram)],
-    percentile: f64,
-) -> Option<f64> {
+pub fn s_percentile(layout: &BucketLayout, windows: &[(f64, &WindowHistogram)], percentile: f64) -> Option<f64> {
     let mut decayed = vec![0.0; layout.len()];
     for (w, h) in windows {
         for (k, c) in h.counts() {

@@ -159,8 +159,7 @@ impl HorizontalRecommender {
         self.clock = Some(now);
         self.evict(now);
         if let Some(stat) = self.statistic() {
-            let raw = ceil_tolerant(stat / self.cfg.target_per_task)
-                .clamp(self.cfg.min_tasks, self.cfg.max_tasks);
+            let raw = ceil_tolerant(stat / self.cfg.target_per_task).clamp(self.cfg.min_tasks, self.cfg.max_tasks);
             while self.recs.back().is_some_and(|(_, n)| *n <= raw) {
                 self.recs.pop_back();
             }
@@ -181,11 +180,7 @@ impl HorizontalRecommender {
 
     fn evict(&mut self, now: SimTime) {
         let load_window = self.cfg.load_window;
-        while self
-            .samples
-            .front()
-            .is_some_and(|(t, _)| *t + load_window <= now)
-        {
+        while self.samples.front().is_some_and(|(t, _)| *t + load_window <= now) {
             self.samples.pop_front();
         }
         let window = self.cfg.downscale_window;

@@ -223,10 +223,7 @@ fn statistic_presets_follow_the_paper() {
         Statistic::memory(OomTolerance::Intermediate),
         Statistic::Percentile(98.0)
     );
-    assert_eq!(
-        Statistic::memory(OomTolerance::High),
-        Statistic::Percentile(60.0)
-    );
+    assert_eq!(Statistic::memory(OomTolerance::High), Statistic::Percentile(60.0));
     let cpu = VerticalConfig::cpu(8.0, Statistic::SERVING_CPU);
     assert_eq!(cpu.half_life, SimDuration::from_hours(12));
     assert_eq!(cpu.buckets, 400);

@@ -308,11 +308,7 @@ impl VerticalRecommender {
     fn close(&mut self, open: OpenWindow) {
         let pairs: Vec<(u16, f64)> = match self.cfg.resource {
             Resource::Cpu => open.cpu.into_iter().collect(),
-            Resource::Memory => open
-                .peaks
-                .values()
-                .map(|p| (self.layout.bucket_of(*p), 1.0))
-                .collect(),
+            Resource::Memory => open.peaks.values().map(|p| (self.layout.bucket_of(*p), 1.0)).collect(),
         };
         // Weights are positive counts, so construction cannot fail; an empty window (no
         // samples) is never opened.
@@ -327,8 +323,7 @@ impl VerticalRecommender {
             .filter(|w| w.index + self.retention_windows > reference)
             .map(|w| {
                 let tau = reference - w.index;
-                let weight =
-                    histogram::decay_weight(tau, self.cfg.window.ms(), self.cfg.half_life.ms());
+                let weight = histogram::decay_weight(tau, self.cfg.window.ms(), self.cfg.half_life.ms());
                 (weight, w)
             })
             .collect();

@@ -66,13 +66,7 @@ fn baseline(history: &[Option<f64>], target: usize, cutoff: usize) -> Option<f64
 }
 
 /// Up to `count` most recent available values at `target − period·k`, `k ≥ 1`, before `cutoff`.
-fn lagged(
-    history: &[Option<f64>],
-    target: usize,
-    cutoff: usize,
-    period: usize,
-    count: usize,
-) -> Vec<f64> {
+fn lagged(history: &[Option<f64>], target: usize, cutoff: usize, period: usize, count: usize) -> Vec<f64> {
     (1..)
         .map_while(|k| target.checked_sub(period * k))
         .filter(|h| *h < cutoff)

@@ -77,9 +77,9 @@ impl AutoScalingGroup {
         current_capacity: u32,
     ) -> Result<(), AwsScalingError> {
         let floor = self.apply_floor(t);
-        let proposal =
-            self.tracking
-                .observe_minute(t, metric_value, current_capacity, self.desired)?;
+        let proposal = self
+            .tracking
+            .observe_minute(t, metric_value, current_capacity, self.desired)?;
         if let Some(n) = proposal {
             self.desired = n.max(floor).clamp(self.min_capacity, self.max_capacity);
         }
@@ -129,10 +129,7 @@ impl AutoScalingGroup {
     /// there is none).
     fn apply_floor(&mut self, now: SimTime) -> u32 {
         let floor = self.predictive_floor(now).unwrap_or(0);
-        self.desired = self
-            .desired
-            .max(floor)
-            .clamp(self.min_capacity, self.max_capacity);
+        self.desired = self.desired.max(floor).clamp(self.min_capacity, self.max_capacity);
         floor
     }
 }

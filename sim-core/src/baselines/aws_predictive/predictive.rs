@@ -79,8 +79,7 @@ pub fn max_capacity_after_breach(
         MaxCapacityBreachBehavior::IncreaseMaxCapacity {
             max_capacity_buffer_percent,
         } => {
-            let buffered = f64::from(forecast_capacity)
-                * (1.0 + f64::from(max_capacity_buffer_percent) / 100.0);
+            let buffered = f64::from(forecast_capacity) * (1.0 + f64::from(max_capacity_buffer_percent) / 100.0);
             max_capacity.max(ceil_tolerant(buffered))
         }
     }
@@ -139,9 +138,7 @@ impl PredictiveConfig {
         } = self.max_capacity_breach
             && b > 100
         {
-            return bad(format!(
-                "max_capacity_buffer_percent must be 0–100, got {b}"
-            ));
+            return bad(format!("max_capacity_buffer_percent must be 0–100, got {b}"));
         }
         Ok(())
     }
@@ -299,31 +296,21 @@ impl PredictiveScaling {
             self.refresh(SimTime(slot * REFRESH_INTERVAL.ms()));
         }
         let now_hour = now.ms() / MS_PER_HOUR;
-        while self
-            .hours
-            .front()
-            .is_some_and(|b| b.hour + LOOKBACK_HOURS < now_hour)
-        {
+        while self.hours.front().is_some_and(|b| b.hour + LOOKBACK_HOURS < now_hour) {
             self.hours.pop_front();
         }
     }
 
     /// Forecasts the 48 hours from `at` using the complete hours in `[at − 14 d, at)`.
     fn refresh(&mut self, at: SimTime) {
-        let enough = self
-            .first_sample
-            .is_some_and(|first| first.after(MIN_HISTORY) <= at);
+        let enough = self.first_sample.is_some_and(|first| first.after(MIN_HISTORY) <= at);
         if !enough {
             return;
         }
         let at_hour = at.ms() / MS_PER_HOUR;
         let start_hour = at_hour.saturating_sub(LOOKBACK_HOURS);
         let mut history: Vec<Option<f64>> = vec![None; (at_hour - start_hour) as usize];
-        for b in self
-            .hours
-            .iter()
-            .filter(|b| b.hour >= start_hour && b.hour < at_hour)
-        {
+        for b in self.hours.iter().filter(|b| b.hour >= start_hour && b.hour < at_hour) {
             if let Some(slot) = history.get_mut((b.hour - start_hour) as usize) {
                 *slot = Some(b.sum / f64::from(b.count));
             }

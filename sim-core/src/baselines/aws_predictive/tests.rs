@@ -28,8 +28,7 @@ fn feed(p: &mut PredictiveScaling, from: SimTime, to: SimTime, load: impl Fn(u64
     let step = 5 * MS_PER_MIN;
     let mut t = from.ms().div_ceil(step) * step;
     while t < to.ms() {
-        p.observe(SimTime(t), load(t / MS_PER_HOUR))
-            .expect("valid sample");
+        p.observe(SimTime(t), load(t / MS_PER_HOUR)).expect("valid sample");
         t += step;
     }
 }
@@ -81,11 +80,7 @@ fn the_level_ratio_rescales_the_seasonal_shape() {
     // forecast is the pattern (median and weekly terms) times the back-tested ratio 2.
     let mut p = PredictiveScaling::new(scaling_config()).expect("valid");
     let load = |h: u64| {
-        if h >= 8 * 24 {
-            2.0 * daily(h)
-        } else {
-            daily(h)
-        }
+        if h >= 8 * 24 { 2.0 * daily(h) } else { daily(h) }
     };
     feed(&mut p, SimTime::ZERO, hours(9 * 24), load);
     assert!(p.forecast_capacity_at(hours(9 * 24)).is_some());
@@ -104,11 +99,7 @@ fn the_floor_takes_effect_a_buffer_before_each_hour() {
         feed(&mut p, SimTime::ZERO, hours(48), daily);
         // Hour 60 (hour 12 of the day): load 220 → 44; hour 59: 210 → 42.
         let switch = hours(60).ms() - buffer_s * 1000;
-        assert_eq!(
-            p.floor_at(SimTime(switch - 1)),
-            Some(42),
-            "buffer {buffer_s}"
-        );
+        assert_eq!(p.floor_at(SimTime(switch - 1)), Some(42), "buffer {buffer_s}");
         assert_eq!(p.floor_at(SimTime(switch)), Some(44), "buffer {buffer_s}");
     }
     let mut cfg = scaling_config();
@@ -188,8 +179,7 @@ fn max_capacity_breach_behaviours() {
     for (behavior, floor, max) in [(HonorMaxCapacity, 40, 40), (raise(10), 50, 55)] {
         let mut cfg = scaling_config();
         cfg.max_capacity_breach = behavior;
-        let mut g = AutoScalingGroup::new(1, 40, 1, TargetTrackingConfig::new(0.5), Some(cfg))
-            .expect("valid");
+        let mut g = AutoScalingGroup::new(1, 40, 1, TargetTrackingConfig::new(0.5), Some(cfg)).expect("valid");
         let mut t = 0;
         while t < 24 * MS_PER_HOUR {
             g.observe_load(SimTime(t), 250.0).expect("valid");
@@ -251,11 +241,7 @@ fn two_datapoints_above_do_nothing_three_scale_out() {
 fn fourteen_datapoints_below_do_nothing_fifteen_scale_in() {
     let mut tt = tracking();
     for m in 0..14 {
-        assert_eq!(
-            tt.observe_minute(mins(m), 0.2, 10, 10),
-            Ok(None),
-            "minute {m}"
-        );
+        assert_eq!(tt.observe_minute(mins(m), 0.2, 10, 10), Ok(None), "minute {m}");
     }
     assert_eq!(tt.datapoints_below(), 14);
     assert_eq!(tt.observe_minute(mins(14), 0.2, 10, 10), Ok(Some(4))); // ⌈10 · 0.2 / 0.5⌉
@@ -273,9 +259,7 @@ fn fourteen_datapoints_below_do_nothing_fifteen_scale_in() {
     }
     // Never below one instance.
     let mut tt = tracking();
-    let last = (0..15)
-        .map(|m| tt.observe_minute(mins(m), 0.0, 3, 3))
-        .last();
+    let last = (0..15).map(|m| tt.observe_minute(mins(m), 0.0, 3, 3)).last();
     assert_eq!(last, Some(Ok(Some(1))));
 }
 
@@ -319,11 +303,7 @@ fn scale_in_waits_for_warm_up_and_launches() {
     assert_eq!(tt.observe_minute(mins(0), 0.1, 9, 10), Ok(None));
     // The tenth instance enters service at minute 1 and warms until minute 31.
     for m in 1..31 {
-        assert_eq!(
-            tt.observe_minute(mins(m), 0.1, 10, 10),
-            Ok(None),
-            "minute {m}"
-        );
+        assert_eq!(tt.observe_minute(mins(m), 0.1, 10, 10), Ok(None), "minute {m}");
     }
     // The alarm has been in ALARM since minute 14; the first evaluation without warming
     // instances scales in: ⌈10 · 0.1 / 0.5⌉ = 2.
@@ -371,8 +351,7 @@ fn desired_is_the_max_of_floor_and_tracking_within_bounds() {
     }
     assert_eq!(g.desired(at(18)), 6);
     // Without a floor, the minimum applies: ⌈6 · 0.05 / 0.5⌉ = 1 → 2.
-    let mut g =
-        AutoScalingGroup::new(2, 10, 6, TargetTrackingConfig::new(0.5), None).expect("valid");
+    let mut g = AutoScalingGroup::new(2, 10, 6, TargetTrackingConfig::new(0.5), None).expect("valid");
     for m in 0..15 {
         g.observe_minute(mins(m), 0.05, 6).expect("valid");
     }
@@ -385,14 +364,8 @@ fn desired_is_the_max_of_floor_and_tracking_within_bounds() {
 fn the_floor_never_lowers_capacity() {
     // Forecast capacity is 10 in the first half of each day and 30 in the second.
     let load = |h: u64| if h % 24 < 12 { 50.0 } else { 150.0 };
-    let mut g = AutoScalingGroup::new(
-        1,
-        100,
-        20,
-        TargetTrackingConfig::new(0.5),
-        Some(scaling_config()),
-    )
-    .expect("valid");
+    let mut g =
+        AutoScalingGroup::new(1, 100, 20, TargetTrackingConfig::new(0.5), Some(scaling_config())).expect("valid");
     let mut previous = g.desired(SimTime::ZERO);
     let mut t = 0;
     while t < 4 * MS_PER_DAY {
@@ -401,10 +374,7 @@ fn the_floor_never_lowers_capacity() {
         let desired = g.desired(now);
         // The metric stays inside the band (0.45, 0.5]: tracking never acts.
         g.observe_minute(now, 0.48, desired).expect("valid");
-        assert!(
-            desired >= previous,
-            "fell from {previous} to {desired} at {t} ms"
-        );
+        assert!(desired >= previous, "fell from {previous} to {desired} at {t} ms");
         assert!(desired >= 20, "below the capacity it started with");
         previous = desired;
         t += MS_PER_MIN;
@@ -416,14 +386,8 @@ fn the_floor_never_lowers_capacity() {
 
 #[test]
 fn memory_stays_bounded_over_sixty_days() {
-    let mut g = AutoScalingGroup::new(
-        1,
-        1000,
-        10,
-        TargetTrackingConfig::new(0.5),
-        Some(scaling_config()),
-    )
-    .expect("valid");
+    let mut g =
+        AutoScalingGroup::new(1, 1000, 10, TargetTrackingConfig::new(0.5), Some(scaling_config())).expect("valid");
     let mut t = 0;
     let mut capacity = 10;
     while t < 60 * MS_PER_DAY {

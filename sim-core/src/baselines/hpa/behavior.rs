@@ -106,10 +106,7 @@ pub struct ResolvedRules {
 impl ResolvedRules {
     /// `getLongestPolicyPeriod`: the longest policy period in seconds (0 without policies).
     pub fn longest_policy_period_secs(&self) -> i32 {
-        self.policies
-            .iter()
-            .map(|p| p.period_secs)
-            .fold(0, i32::max)
+        self.policies.iter().map(|p| p.period_secs).fold(0, i32::max)
     }
 }
 
@@ -154,10 +151,7 @@ pub fn generate_scale_up_rules(rules: Option<&ScalingRules>) -> ScalingRules {
         ScalingRules {
             stabilization_window_secs: Some(DEFAULT_SCALE_UP_STABILIZATION_SECS),
             select_policy: Some(SelectPolicy::Max),
-            policies: Some(vec![
-                ScalingPolicy::pods(4, 15),
-                ScalingPolicy::percent(100, 15),
-            ]),
+            policies: Some(vec![ScalingPolicy::pods(4, 15), ScalingPolicy::percent(100, 15)]),
             tolerance: None,
         },
     )
@@ -179,9 +173,7 @@ pub fn generate_scale_down_rules(rules: Option<&ScalingRules>) -> ScalingRules {
 
 fn resolve_rules(rules: ScalingRules, window_default_secs: i32) -> ResolvedRules {
     ResolvedRules {
-        stabilization_window_secs: rules
-            .stabilization_window_secs
-            .unwrap_or(window_default_secs),
+        stabilization_window_secs: rules.stabilization_window_secs.unwrap_or(window_default_secs),
         select_policy: rules.select_policy.unwrap_or(SelectPolicy::Max),
         policies: rules.policies.unwrap_or_default(),
         tolerance: rules.tolerance,

@@ -18,8 +18,8 @@ use std::collections::BTreeSet;
 
 use super::pods::Pod;
 use super::pods::{
-    PodGroups, PodMetric, PodMetricsInfo, PodResourceSample, ReadinessTiming, ResourceName,
-    calculate_requests, group_pods, pod_metrics_from_samples, ready_pods_count,
+    PodGroups, PodMetric, PodMetricsInfo, PodResourceSample, ReadinessTiming, ResourceName, calculate_requests,
+    group_pods, pod_metrics_from_samples, ready_pods_count,
 };
 use crate::time::SimTime;
 
@@ -59,9 +59,7 @@ impl Tolerances {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CalcError {
     /// The resource metrics API returned no item at all (`GetResourceMetric`).
-    #[error(
-        "unable to get metrics for resource {0}: no metrics returned from resource metrics API"
-    )]
+    #[error("unable to get metrics for resource {0}: no metrics returned from resource metrics API")]
     NoResourceMetrics(ResourceName),
     /// The custom metrics API returned no item (`GetRawMetric`).
     #[error("unable to get metric {0}: no metrics returned from custom metrics API")]
@@ -73,9 +71,7 @@ pub enum CalcError {
     #[error("no pods returned by selector while calculating replica count")]
     NoPods,
     /// Counting ready pods for an object/external metric failed (no pod listed).
-    #[error(
-        "unable to calculate ready pods: no pods returned by selector while calculating replica count"
-    )]
+    #[error("unable to calculate ready pods: no pods returned by selector while calculating replica count")]
     NoPodsForReadyCount,
     /// Every sample belonged to an ignored or unready pod.
     #[error("did not receive metrics for targeted pods (pods might be unready)")]
@@ -188,9 +184,7 @@ pub fn get_metric_usage_ratio(metrics: &PodMetricsInfo, target_usage: i64) -> (f
     if n == 0 {
         return (f64::NAN, 0);
     }
-    let total = metrics
-        .values()
-        .fold(0i64, |acc, m| acc.wrapping_add(m.value));
+    let total = metrics.values().fold(0i64, |acc, m| acc.wrapping_add(m.value));
     let usage = total.wrapping_div(n);
     (usage as f64 / target_usage as f64, usage)
 }
@@ -255,9 +249,7 @@ fn rebalance(
         return Ok(current_replicas);
     }
     let new_replicas = ceil_i32(new_ratio * metrics.len() as f64);
-    if (new_ratio < 1.0 && new_replicas > current_replicas)
-        || (new_ratio > 1.0 && new_replicas < current_replicas)
-    {
+    if (new_ratio < 1.0 && new_replicas > current_replicas) || (new_ratio > 1.0 && new_replicas < current_replicas) {
         return Ok(current_replicas);
     }
     Ok(new_replicas)
@@ -319,8 +311,7 @@ impl ReplicaCalculator {
             return Err(CalcError::NoMetricsForTargetedPods);
         }
         let requests = calculate_requests(pods, container, resource)?;
-        let (usage_ratio, utilization, raw) =
-            get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
+        let (usage_ratio, utilization, raw) = get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
         let counts = PodGroupCounts::from(&groups);
         let done = |replicas: i32| ResourceReplicas {
             replicas,
@@ -493,8 +484,7 @@ impl ReplicaCalculator {
         pods: &[Pod],
     ) -> Result<MetricReplicas, CalcError> {
         let ratio = usage as f64 / target_usage as f64;
-        let replicas =
-            Self::get_usage_ratio_replica_count(current_replicas, ratio, tolerances, pods)?;
+        let replicas = Self::get_usage_ratio_replica_count(current_replicas, ratio, tolerances, pods)?;
         Ok(MetricReplicas {
             replicas,
             usage,
@@ -545,8 +535,7 @@ impl ReplicaCalculator {
             usage = usage.wrapping_add(val);
         }
         let ratio = usage as f64 / target_usage as f64;
-        let replicas =
-            Self::get_usage_ratio_replica_count(current_replicas, ratio, tolerances, pods)?;
+        let replicas = Self::get_usage_ratio_replica_count(current_replicas, ratio, tolerances, pods)?;
         Ok(MetricReplicas {
             replicas,
             usage,
@@ -580,11 +569,7 @@ impl ReplicaCalculator {
         let ratio = usage as f64 / (target_usage_per_pod as f64 * f64::from(replicas));
         if !tolerances.is_within(ratio) {
             let r = (usage as f64 / target_usage_per_pod as f64).ceil();
-            replicas = if r > f64::from(i32::MAX) {
-                i32::MAX
-            } else {
-                r as i32
-            };
+            replicas = if r > f64::from(i32::MAX) { i32::MAX } else { r as i32 };
         }
         Ok(MetricReplicas {
             replicas,

@@ -14,8 +14,8 @@ use std::fmt;
 use super::behavior::{Behavior, ResolvedBehavior};
 use super::calculator::{PodGroupCounts, ReplicaCalculator, Tolerances};
 use super::normalize::{
-    LimitReason, NormalizationArgs, NormalizerState, PolicyLimit, SCALE_UP_LIMIT_FACTOR,
-    StabilizationReason, convert_desired_replicas_with_rules,
+    LimitReason, NormalizationArgs, NormalizerState, PolicyLimit, SCALE_UP_LIMIT_FACTOR, StabilizationReason,
+    convert_desired_replicas_with_rules,
 };
 use super::pods::{Pod, PodMetricsInfo, PodResourceSample, ReadinessTiming, ResourceName};
 use crate::time::{SimDuration, SimTime};
@@ -101,8 +101,9 @@ impl MetricSpec {
                 target: ResourceTarget::Utilization(_),
                 ..
             } => format!("{resource} container resource utilization (percentage of request)"),
-            MetricSpec::Resource { resource, .. }
-            | MetricSpec::ContainerResource { resource, .. } => format!("{resource} resource"),
+            MetricSpec::Resource { resource, .. } | MetricSpec::ContainerResource { resource, .. } => {
+                format!("{resource} resource")
+            }
             MetricSpec::Pods { name, .. } => format!("pods metric {name}"),
             MetricSpec::Object { name, .. } => format!("Object metric {name}"),
             MetricSpec::External { name, .. } => format!("external metric {name}"),
@@ -111,10 +112,7 @@ impl MetricSpec {
 
     /// Whether the metric is `Object` or `External`.
     fn is_object_or_external(&self) -> bool {
-        matches!(
-            self,
-            MetricSpec::Object { .. } | MetricSpec::External { .. }
-        )
+        matches!(self, MetricSpec::Object { .. } | MetricSpec::External { .. })
     }
 }
 
@@ -190,10 +188,7 @@ impl HpaConfig {
     pub fn validate(&self) -> Result<(), HpaConfigError> {
         let mut problems = Vec::new();
         if self.max_replicas < 1 {
-            problems.push(format!(
-                "max_replicas must be >= 1, found {}",
-                self.max_replicas
-            ));
+            problems.push(format!("max_replicas must be >= 1, found {}", self.max_replicas));
         }
         if self.min_replicas < 0 || self.min_replicas > self.max_replicas.max(0) {
             problems.push(format!(
@@ -202,28 +197,23 @@ impl HpaConfig {
             ));
         }
         if self.min_replicas == 0 && !self.metrics.iter().any(MetricSpec::is_object_or_external) {
-            problems
-                .push("min_replicas 0 needs at least one object or external metric".to_string());
+            problems.push("min_replicas 0 needs at least one object or external metric".to_string());
         }
         if self.metrics.is_empty() {
             problems.push("metrics must list at least one metric".to_string());
         }
         for (i, m) in self.metrics.iter().enumerate() {
             let positive = match m {
-                MetricSpec::Resource { target, .. }
-                | MetricSpec::ContainerResource { target, .. } => match target {
+                MetricSpec::Resource { target, .. } | MetricSpec::ContainerResource { target, .. } => match target {
                     ResourceTarget::Utilization(p) => i64::from(*p) > 0,
                     ResourceTarget::AverageValue(v) => *v > 0,
                 },
                 MetricSpec::Pods {
-                    target_average_value,
-                    ..
+                    target_average_value, ..
                 } => *target_average_value > 0,
-                MetricSpec::Object { target, .. } | MetricSpec::External { target, .. } => {
-                    match target {
-                        ValueTarget::Value(v) | ValueTarget::AverageValue(v) => *v > 0,
-                    }
-                }
+                MetricSpec::Object { target, .. } | MetricSpec::External { target, .. } => match target {
+                    ValueTarget::Value(v) | ValueTarget::AverageValue(v) => *v > 0,
+                },
             };
             if !positive {
                 problems.push(format!("metrics[{i}]: the target must be > 0"));
@@ -315,12 +305,7 @@ pub struct SyncInput<'a> {
 
 impl<'a> SyncInput<'a> {
     /// An input with `status_replicas == spec_replicas`.
-    pub fn new(
-        now: SimTime,
-        current_replicas: i32,
-        pods: &'a [Pod],
-        observations: &'a [MetricObservation],
-    ) -> Self {
+    pub fn new(now: SimTime, current_replicas: i32, pods: &'a [Pod], observations: &'a [MetricObservation]) -> Self {
         SyncInput {
             now,
             spec_replicas: current_replicas,
@@ -478,8 +463,7 @@ impl Hpa {
     /// A controller for `config` (validated; `behavior` defaulted as the API server does).
     pub fn new(config: HpaConfig) -> Result<Self, HpaConfigError> {
         config.validate()?;
-        let downscale_secs =
-            i32::try_from(config.downscale_stabilization.ms() / 1000).unwrap_or(i32::MAX);
+        let downscale_secs = i32::try_from(config.downscale_stabilization.ms() / 1000).unwrap_or(i32::MAX);
         let behavior = config.behavior.as_ref().map(|b| b.resolve(downscale_secs));
         Ok(Hpa {
             calculator: ReplicaCalculator::new(config.readiness),
@@ -555,10 +539,7 @@ impl Hpa {
         let spec_replicas = input.spec_replicas;
         let result = match (spec, observation) {
             (
-                MetricSpec::Resource { resource, target }
-                | MetricSpec::ContainerResource {
-                    resource, target, ..
-                },
+                MetricSpec::Resource { resource, target } | MetricSpec::ContainerResource { resource, target, .. },
                 MetricObservation::Resource(samples),
             ) => {
                 let container = match spec {
@@ -629,53 +610,43 @@ impl Hpa {
                 })
                 .map_err(|e| e.to_string()),
             (MetricSpec::Object { target, .. }, MetricObservation::Object(usage)) => match target {
-                ValueTarget::Value(v) => ReplicaCalculator::get_object_metric_replicas(
-                    spec_replicas,
+                ValueTarget::Value(v) => {
+                    ReplicaCalculator::get_object_metric_replicas(spec_replicas, *v, *usage, tolerances, input.pods)
+                }
+                ValueTarget::AverageValue(v) => Ok(ReplicaCalculator::get_object_per_pod_metric_replicas(
+                    input.status_replicas,
                     *v,
                     *usage,
                     tolerances,
-                    input.pods,
-                ),
-                ValueTarget::AverageValue(v) => {
-                    Ok(ReplicaCalculator::get_object_per_pod_metric_replicas(
-                        input.status_replicas,
-                        *v,
-                        *usage,
-                        tolerances,
-                    ))
-                }
+                )),
             }
             .map(|r| {
                 out.current_value = Some(r.usage);
                 r.replicas
             })
             .map_err(|e| e.to_string()),
-            (MetricSpec::External { name, target }, MetricObservation::External(samples)) => {
-                match target {
-                    ValueTarget::Value(v) => ReplicaCalculator::get_external_metric_replicas(
-                        spec_replicas,
-                        *v,
-                        name,
-                        samples,
-                        tolerances,
-                        input.pods,
-                    ),
-                    ValueTarget::AverageValue(v) => {
-                        ReplicaCalculator::get_external_per_pod_metric_replicas(
-                            input.status_replicas,
-                            *v,
-                            name,
-                            samples,
-                            tolerances,
-                        )
-                    }
-                }
-                .map(|r| {
-                    out.current_value = Some(r.usage);
-                    r.replicas
-                })
-                .map_err(|e| e.to_string())
+            (MetricSpec::External { name, target }, MetricObservation::External(samples)) => match target {
+                ValueTarget::Value(v) => ReplicaCalculator::get_external_metric_replicas(
+                    spec_replicas,
+                    *v,
+                    name,
+                    samples,
+                    tolerances,
+                    input.pods,
+                ),
+                ValueTarget::AverageValue(v) => ReplicaCalculator::get_external_per_pod_metric_replicas(
+                    input.status_replicas,
+                    *v,
+                    name,
+                    samples,
+                    tolerances,
+                ),
             }
+            .map(|r| {
+                out.current_value = Some(r.usage);
+                r.replicas
+            })
+            .map_err(|e| e.to_string()),
             _ => Err(format!(
                 "the observation does not match the metric type ({})",
                 spec.description()
@@ -729,8 +700,7 @@ impl Hpa {
 
         let desired = if current == 0 {
             ex.outcome = SyncOutcome::ScalingDisabled;
-            ex.rescale_reason =
-                Some("scaling is disabled since the replica count of the target is zero".into());
+            ex.rescale_reason = Some("scaling is disabled since the replica count of the target is zero".into());
             current
         } else if current > max {
             ex.outcome = SyncOutcome::AboveMaxReplicas;
@@ -780,12 +750,7 @@ impl Hpa {
         let mut invalid = 0usize;
         let mut first_error: Option<String> = None;
         for (i, spec) in self.config.metrics.iter().enumerate() {
-            let p = self.compute_replicas_for_metric(
-                spec,
-                input.observations.get(i),
-                input,
-                tolerances,
-            );
+            let p = self.compute_replicas_for_metric(spec, input.observations.get(i), input, tolerances);
             match (p.replicas, &p.error) {
                 (Some(r), _) => {
                     if replicas == 0 || r > replicas {
@@ -795,11 +760,7 @@ impl Hpa {
                 }
                 (None, e) => {
                     if invalid == 0 {
-                        first_error = Some(format!(
-                            "{}: {}",
-                            p.metric,
-                            e.as_deref().unwrap_or("failed")
-                        ));
+                        first_error = Some(format!("{}: {}", p.metric, e.as_deref().unwrap_or("failed")));
                     }
                     invalid += 1;
                 }
@@ -828,11 +789,9 @@ impl Hpa {
 
         let desired = match &self.behavior {
             None => {
-                let stabilized = self.state.stabilize_recommendation(
-                    now,
-                    self.config.downscale_stabilization,
-                    prenormalized,
-                );
+                let stabilized =
+                    self.state
+                        .stabilize_recommendation(now, self.config.downscale_stabilization, prenormalized);
                 ex.stabilized = Some(stabilized);
                 ex.stabilization = Some(if stabilized != prenormalized {
                     StabilizationReason::ScaleDownStabilized
@@ -863,9 +822,7 @@ impl Hpa {
                     current_replicas: current,
                     desired_replicas: prenormalized,
                 };
-                let (stabilized, reason) = self
-                    .state
-                    .stabilize_recommendation_with_behaviors(now, &args);
+                let (stabilized, reason) = self.state.stabilize_recommendation_with_behaviors(now, &args);
                 ex.stabilized = Some(stabilized);
                 ex.stabilization = Some(if stabilized != prenormalized {
                     reason
@@ -873,9 +830,7 @@ impl Hpa {
                     StabilizationReason::ReadyForNewScale
                 });
                 args.desired_replicas = stabilized;
-                let limited = self
-                    .state
-                    .convert_desired_replicas_with_behavior_rate(now, &args);
+                let limited = self.state.convert_desired_replicas_with_behavior_rate(now, &args);
                 ex.limit = Some(limited.reason);
                 ex.rate_limit = limited.limit;
                 ex.scaling_limited = limited.replicas != stabilized;

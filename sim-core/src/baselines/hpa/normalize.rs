@@ -101,18 +101,10 @@ impl LimitReason {
     pub fn message(self) -> &'static str {
         match self {
             LimitReason::DesiredWithinRange => "the desired count is within the acceptable range",
-            LimitReason::ScaleUpLimit => {
-                "the desired replica count is increasing faster than the maximum scale rate"
-            }
-            LimitReason::TooManyReplicas => {
-                "the desired replica count is more than the maximum replica count"
-            }
-            LimitReason::ScaleDownLimit => {
-                "the desired replica count is decreasing faster than the maximum scale rate"
-            }
-            LimitReason::TooFewReplicas => {
-                "the desired replica count is less than the minimum replica count"
-            }
+            LimitReason::ScaleUpLimit => "the desired replica count is increasing faster than the maximum scale rate",
+            LimitReason::TooManyReplicas => "the desired replica count is more than the maximum replica count",
+            LimitReason::ScaleDownLimit => "the desired replica count is decreasing faster than the maximum scale rate",
+            LimitReason::TooFewReplicas => "the desired replica count is less than the minimum replica count",
         }
     }
 }
@@ -134,11 +126,7 @@ fn cutoff_ms(now: SimTime, secs: i32) -> i128 {
 
 /// `getReplicasChangePerPeriod`: the sum of changes of events strictly newer than
 /// `now - period`.
-pub fn get_replicas_change_per_period(
-    now: SimTime,
-    period_secs: i32,
-    events: &[ScaleEvent],
-) -> i32 {
+pub fn get_replicas_change_per_period(now: SimTime, period_secs: i32, events: &[ScaleEvent]) -> i32 {
     let cutoff = cutoff_ms(now, period_secs);
     events
         .iter()
@@ -225,9 +213,7 @@ pub fn scale_up_limit_with_scaling_rules(
             let start = period_start_replicas(now, current_replicas, p, up_events, down_events);
             let proposed = match p.kind {
                 PolicyKind::Pods => start.wrapping_add(p.value),
-                PolicyKind::Percent => {
-                    (f64::from(start) * (1.0 + f64::from(p.value) / 100.0)).ceil() as i32
-                }
+                PolicyKind::Percent => (f64::from(start) * (1.0 + f64::from(p.value) / 100.0)).ceil() as i32,
             };
             (*p, start, proposed)
         }),
@@ -274,9 +260,7 @@ pub fn scale_down_limit_with_behaviors(
             let start = period_start_replicas(now, current_replicas, p, up_events, down_events);
             let proposed = match p.kind {
                 PolicyKind::Pods => start.wrapping_sub(p.value),
-                PolicyKind::Percent => {
-                    (f64::from(start) * (1.0 - f64::from(p.value) / 100.0)) as i32
-                }
+                PolicyKind::Percent => (f64::from(start) * (1.0 - f64::from(p.value) / 100.0)) as i32,
             };
             (*p, start, proposed)
         }),
@@ -295,11 +279,7 @@ pub fn calculate_scale_down_limit_with_behaviors(
 }
 
 /// `markScaleEventsOutdated`: flags events strictly older than `now - longestPeriod`.
-pub fn mark_scale_events_outdated(
-    now: SimTime,
-    events: &mut [ScaleEvent],
-    longest_policy_period_secs: i32,
-) {
+pub fn mark_scale_events_outdated(now: SimTime, events: &mut [ScaleEvent], longest_policy_period_secs: i32) {
     let cutoff = cutoff_ms(now, longest_policy_period_secs);
     for e in events.iter_mut() {
         if ms(e.timestamp) < cutoff {
@@ -402,12 +382,7 @@ impl NormalizerState {
     /// `stabilizeRecommendation` (legacy): returns the max of `prenormalized` and every
     /// recommendation not older than `now - window`, and records `prenormalized`, reusing the
     /// last slot older than the window.
-    pub fn stabilize_recommendation(
-        &mut self,
-        now: SimTime,
-        window: SimDuration,
-        prenormalized: i32,
-    ) -> i32 {
+    pub fn stabilize_recommendation(&mut self, now: SimTime, window: SimDuration, prenormalized: i32) -> i32 {
         let cutoff = ms(now) - i128::from(window.ms());
         let mut max_rec = prenormalized;
         let mut old = None;

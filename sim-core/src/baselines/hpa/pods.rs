@@ -149,8 +149,7 @@ impl Pod {
 
     /// `podutil.IsPodReady`: the `Ready` condition exists and is `True`.
     pub fn is_ready(&self) -> bool {
-        self.ready
-            .is_some_and(|c| c.status == ConditionStatus::True)
+        self.ready.is_some_and(|c| c.status == ConditionStatus::True)
     }
 
     /// `podutil.IsPodTerminal`: phase `Failed` or `Succeeded`.
@@ -199,12 +198,7 @@ pub struct PodResourceSample {
 impl PodResourceSample {
     /// A sample with one container named `main` using `usage`. Convenience for simulators
     /// that pair it with [`Pod::running_cpu`].
-    pub fn single(
-        pod: impl Into<String>,
-        usage: i64,
-        timestamp: SimTime,
-        window: SimDuration,
-    ) -> Self {
+    pub fn single(pod: impl Into<String>, usage: i64, timestamp: SimTime, window: SimDuration) -> Self {
         PodResourceSample {
             pod: pod.into(),
             timestamp,
@@ -222,18 +216,11 @@ impl PodResourceSample {
 /// any container lacks the resource or it lists no container; container-scoped
 /// (`getContainerMetrics`) takes the named container's usage and drops pods without it.
 /// Later samples for the same pod overwrite earlier ones (map semantics).
-pub fn pod_metrics_from_samples(
-    samples: &[PodResourceSample],
-    container: Option<&str>,
-) -> PodMetricsInfo {
+pub fn pod_metrics_from_samples(samples: &[PodResourceSample], container: Option<&str>) -> PodMetricsInfo {
     let mut res = PodMetricsInfo::new();
     for s in samples {
         let value = match container {
-            Some(name) => s
-                .containers
-                .iter()
-                .find(|c| c.name == name)
-                .and_then(|c| c.usage),
+            Some(name) => s.containers.iter().find(|c| c.name == name).and_then(|c| c.usage),
             None => {
                 if s.containers.is_empty() {
                     None
@@ -346,8 +333,7 @@ pub fn group_pods(
                     let init_ms = i128::from(timing.cpu_initialization_period.ms());
                     if start_ms + init_ms > now_ms {
                         cond.status == ConditionStatus::False
-                            || i128::from(metric.timestamp.ms())
-                                < ltt_ms + i128::from(metric.window.ms())
+                            || i128::from(metric.timestamp.ms()) < ltt_ms + i128::from(metric.window.ms())
                     } else {
                         cond.status == ConditionStatus::False
                             && start_ms + i128::from(timing.initial_readiness_delay.ms()) > ltt_ms

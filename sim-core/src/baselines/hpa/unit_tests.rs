@@ -4,12 +4,12 @@ use super::behavior::{Behavior, ResolvedRules, ScalingPolicy, ScalingRules, Sele
 use super::calculator::{ReplicaCalculator, Tolerances};
 use super::controller::{Hpa, HpaConfig, MetricObservation, MetricSpec, SyncInput, SyncOutcome};
 use super::normalize::{
-    LimitReason, SCALE_UP_LIMIT_FACTOR, StabilizationReason,
-    calculate_scale_down_limit_with_behaviors, convert_desired_replicas_with_rules,
+    LimitReason, SCALE_UP_LIMIT_FACTOR, StabilizationReason, calculate_scale_down_limit_with_behaviors,
+    convert_desired_replicas_with_rules,
 };
 use super::pods::{
-    ConditionStatus, Pod, PodMetric, PodMetricsInfo, PodResourceSample, ReadinessTiming,
-    ReadyCondition, ResourceName, group_pods,
+    ConditionStatus, Pod, PodMetric, PodMetricsInfo, PodResourceSample, ReadinessTiming, ReadyCondition, ResourceName,
+    group_pods,
 };
 use crate::time::{MS_PER_HOUR, SimDuration, SimTime};
 
@@ -156,13 +156,7 @@ fn cpu_initialization_period_needs_a_full_window_after_readiness() {
     );
     assert_eq!((g.ready_pod_count, g.unready.len()), (1, 0));
     // The same stale sample counts for a custom (non-CPU) metric.
-    let g = group_pods(
-        T0,
-        std::slice::from_ref(&pod),
-        &metric(20_000),
-        None,
-        timing,
-    );
+    let g = group_pods(T0, std::slice::from_ref(&pod), &metric(20_000), None, timing);
     assert_eq!(g.ready_pod_count, 1);
 }
 
@@ -246,22 +240,12 @@ fn default_behavior_rate_limits_scale_up_per_period() {
     );
     // 10 s later the +4 event is inside the 15 s period: period start 2, limit still 6.
     let now = T0 + secs(10);
-    let d = h.sync(&SyncInput::new(
-        now,
-        6,
-        &ps[..6],
-        &cpu_obs(now, &[10_000; 6]),
-    ));
+    let d = h.sync(&SyncInput::new(now, 6, &ps[..6], &cpu_obs(now, &[10_000; 6])));
     assert_eq!(d.desired_replicas, 6);
     assert!(!d.rescale);
     // 15 s after the event it has left the period: max(6 + 4, 12) = 12.
     let now = T0 + secs(15);
-    let d = h.sync(&SyncInput::new(
-        now,
-        6,
-        &ps[..6],
-        &cpu_obs(now, &[10_000; 6]),
-    ));
+    let d = h.sync(&SyncInput::new(now, 6, &ps[..6], &cpu_obs(now, &[10_000; 6])));
     assert_eq!(d.desired_replicas, 12);
 }
 
@@ -365,10 +349,7 @@ fn multiple_metrics_take_the_max_proposal() {
     assert_eq!(d.explanation.metrics[0].utilization_percent, Some(60));
     assert_eq!(d.explanation.metrics[1].replicas, Some(6));
     assert_eq!(d.explanation.raw_proposal, Some(6));
-    assert_eq!(
-        d.explanation.raw_proposal_metric.as_deref(),
-        Some("pods metric qps")
-    );
+    assert_eq!(d.explanation.raw_proposal_metric.as_deref(), Some("pods metric qps"));
     assert_eq!(d.desired_replicas, 6);
     let text = d.explanation.to_string();
     assert!(text.contains("utilization 60%"), "{text}");

@@ -12,22 +12,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::behavior::{Behavior, ResolvedRules, ScalingPolicy, ScalingRules, SelectPolicy};
 use super::calculator::{ReplicaCalculator, Tolerances};
 use super::normalize::{
-    NormalizationArgs, NormalizerState, ScaleEvent, TEST_PACKAGE_SCALE_UP_LIMIT_FACTOR,
-    TimestampedRecommendation, calculate_scale_down_limit_with_behaviors,
-    calculate_scale_up_limit_with_scaling_rules, convert_desired_replicas_with_rules,
-    get_replicas_change_per_period,
+    NormalizationArgs, NormalizerState, ScaleEvent, TEST_PACKAGE_SCALE_UP_LIMIT_FACTOR, TimestampedRecommendation,
+    calculate_scale_down_limit_with_behaviors, calculate_scale_up_limit_with_scaling_rules,
+    convert_desired_replicas_with_rules, get_replicas_change_per_period,
 };
 use super::pods::{
-    ConditionStatus, Container, ContainerUsage, Pod, PodMetric, PodMetricsInfo, PodPhase,
-    PodResourceSample, ReadinessTiming, ReadyCondition, ResourceName, group_pods,
-    pod_metrics_from_samples,
+    ConditionStatus, Container, ContainerUsage, Pod, PodMetric, PodMetricsInfo, PodPhase, PodResourceSample,
+    ReadinessTiming, ReadyCondition, ResourceName, group_pods, pod_metrics_from_samples,
 };
 use crate::time::{SimDuration, SimTime, parse_duration};
 
-const CASES_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/reference/upstream-cases"
-);
+const CASES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/upstream-cases");
 
 /// "now" of every fixture: one day into the run, so that "now - 100m" is representable.
 const NOW: SimTime = SimTime(86_400_000);
@@ -81,9 +76,7 @@ fn int_sym(s: &str) -> Result<i64, String> {
         "MaxInt64" => Ok(i64::MAX),
         "MaxInt32" => Ok(i64::from(i32::MAX)),
         "MaxInt64/2+1" => Ok(i64::MAX / 2 + 1),
-        _ => s
-            .parse::<i64>()
-            .map_err(|e| format!("bad integer {s:?}: {e}")),
+        _ => s.parse::<i64>().map_err(|e| format!("bad integer {s:?}: {e}")),
     }
 }
 
@@ -153,11 +146,7 @@ fn check_grouppods_row(row: &Row) -> Result<(), String> {
             };
             for tok in parts {
                 if let Some(v) = tok.strip_prefix("start=") {
-                    pod.start_time = if v == "unset" {
-                        None
-                    } else {
-                        Some(time_expr(v)?)
-                    };
+                    pod.start_time = if v == "unset" { None } else { Some(time_expr(v)?) };
                 } else if let Some(v) = tok.strip_prefix("Ready=") {
                     let (status, at) = v.split_once('@').ok_or(format!("bad {tok:?}"))?;
                     let status = match status {
@@ -318,10 +307,7 @@ fn replica_fixture(row: &Row) -> Result<ReplicaFixture, String> {
         .split_once("metric entries named: ")
         .map(|(_, names)| name_set(names).into_iter().collect::<Vec<_>>());
     let entry_name = |j: usize| match &metric_names {
-        Some(names) => names
-            .get(j)
-            .cloned()
-            .unwrap_or_else(|| format!("test-pod-{j}")),
+        Some(names) => names.get(j).cloned().unwrap_or_else(|| format!("test-pod-{j}")),
         None => format!("test-pod-{j}"),
     };
     let mut fixture = ReplicaFixture {
@@ -358,22 +344,13 @@ fn replica_fixture(row: &Row) -> Result<ReplicaFixture, String> {
             }
         }
         // The aggregated per-pod usage must match the table's `pod_usage_used_m`.
-        let aggregated = pod_metrics_from_samples(
-            &fixture.samples,
-            (!container.is_empty()).then_some(container),
-        );
+        let aggregated = pod_metrics_from_samples(&fixture.samples, (!container.is_empty()).then_some(container));
         for (i, used) in col(row, "pod_usage_used_m").split(';').enumerate() {
             let name = format!("test-pod-{i}");
             let got = aggregated.get(&name).map(|m| m.value);
-            let want = if used == "-" {
-                None
-            } else {
-                Some(int_sym(used)?)
-            };
+            let want = if used == "-" { None } else { Some(int_sym(used)?) };
             if got != want {
-                return Err(format!(
-                    "aggregated usage of {name}: got {got:?}, table says {want:?}"
-                ));
+                return Err(format!("aggregated usage of {name}: got {got:?}, table says {want:?}"));
             }
         }
     } else {
@@ -406,12 +383,7 @@ fn check_replica_row(row: &Row) -> Result<(), String> {
     let container = col(row, "container");
     let container = (!container.is_empty()).then_some(container);
     let target_value = || int_sym(col(row, "target_value_milli"));
-    let value = || {
-        f.values
-            .first()
-            .copied()
-            .ok_or_else(|| "no object value".to_string())
-    };
+    let value = || f.values.first().copied().ok_or_else(|| "no object value".to_string());
     // (replicas, utilization %, raw-or-usage) or the error text.
     let got: Result<(i32, Option<i32>, i64), String> = match col(row, "method") {
         "GetResourceReplicas" => calc
@@ -428,55 +400,27 @@ fn check_replica_row(row: &Row) -> Result<(), String> {
             .map(|r| (r.replicas, Some(r.utilization_percent), r.raw_average))
             .map_err(|e| e.to_string()),
         "GetMetricReplicas" => calc
-            .get_metric_replicas(
-                NOW,
-                current,
-                target_value()?,
-                "qps",
-                tol,
-                &f.pods,
-                &f.pod_metrics,
-            )
+            .get_metric_replicas(NOW, current, target_value()?, "qps", tol, &f.pods, &f.pod_metrics)
             .map(|r| (r.replicas, None, r.usage))
             .map_err(|e| e.to_string()),
-        "GetObjectMetricReplicas" => ReplicaCalculator::get_object_metric_replicas(
-            current,
-            target_value()?,
-            value()?,
-            tol,
-            &f.pods,
-        )
-        .map(|r| (r.replicas, None, r.usage))
-        .map_err(|e| e.to_string()),
+        "GetObjectMetricReplicas" => {
+            ReplicaCalculator::get_object_metric_replicas(current, target_value()?, value()?, tol, &f.pods)
+                .map(|r| (r.replicas, None, r.usage))
+                .map_err(|e| e.to_string())
+        }
         "GetObjectPerPodMetricReplicas" => {
-            let r = ReplicaCalculator::get_object_per_pod_metric_replicas(
-                current,
-                target_value()?,
-                value()?,
-                tol,
-            );
+            let r = ReplicaCalculator::get_object_per_pod_metric_replicas(current, target_value()?, value()?, tol);
             Ok((r.replicas, None, r.usage))
         }
-        "GetExternalMetricReplicas" => ReplicaCalculator::get_external_metric_replicas(
-            current,
-            target_value()?,
-            "qps",
-            &f.values,
-            tol,
-            &f.pods,
-        )
-        .map(|r| (r.replicas, None, r.usage))
-        .map_err(|e| e.to_string()),
+        "GetExternalMetricReplicas" => {
+            ReplicaCalculator::get_external_metric_replicas(current, target_value()?, "qps", &f.values, tol, &f.pods)
+                .map(|r| (r.replicas, None, r.usage))
+                .map_err(|e| e.to_string())
+        }
         "GetExternalPerPodMetricReplicas" => {
-            ReplicaCalculator::get_external_per_pod_metric_replicas(
-                current,
-                target_value()?,
-                "qps",
-                &f.values,
-                tol,
-            )
-            .map(|r| (r.replicas, None, r.usage))
-            .map_err(|e| e.to_string())
+            ReplicaCalculator::get_external_per_pod_metric_replicas(current, target_value()?, "qps", &f.values, tol)
+                .map(|r| (r.replicas, None, r.usage))
+                .map_err(|e| e.to_string())
         }
         m => return Err(format!("unknown method {m:?}")),
     };
@@ -495,10 +439,7 @@ fn check_replica_row(row: &Row) -> Result<(), String> {
         "" => None,
         s => Some(i32_sym(s)?),
     };
-    if replicas != want_replicas
-        || raw != want_raw
-        || (want_util.is_some() && utilization != want_util)
-    {
+    if replicas != want_replicas || raw != want_raw || (want_util.is_some() && utilization != want_util) {
         return Err(format!(
             "got (replicas {replicas}, utilization {utilization:?}, raw/usage {raw}), want \
              ({want_replicas}, {want_util:?}, {want_raw})"
@@ -521,9 +462,7 @@ fn upstream_replica_cases() {
 
 /// `pods=N/Ps;percent=N/Ps;window=Ws;select=Max|Min`; `None` for `default(nil)` / empty.
 fn parse_rules(s: &str) -> Result<Option<ScalingRules>, String> {
-    let s = s
-        .trim_end_matches(" (also used as scale-down rules)")
-        .trim();
+    let s = s.trim_end_matches(" (also used as scale-down rules)").trim();
     if s.is_empty() || s == "default(nil)" {
         return Ok(None);
     }
@@ -532,14 +471,10 @@ fn parse_rules(s: &str) -> Result<Option<ScalingRules>, String> {
         ..ScalingRules::default()
     };
     for part in s.split(';') {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or(format!("bad rule part {part:?}"))?;
+        let (k, v) = part.split_once('=').ok_or(format!("bad rule part {part:?}"))?;
         let policy = |v: &str| -> Result<(i32, i32), String> {
             let (n, p) = v.split_once('/').ok_or(format!("bad policy {v:?}"))?;
-            let n = n
-                .parse()
-                .map_err(|e| format!("bad policy value {n:?}: {e}"))?;
+            let n = n.parse().map_err(|e| format!("bad policy value {n:?}: {e}"))?;
             let p = i32::try_from(dur(p)?.ms() / 1000).map_err(|e| e.to_string())?;
             Ok((n, p))
         };
@@ -556,8 +491,7 @@ fn parse_rules(s: &str) -> Result<Option<ScalingRules>, String> {
                 }
             }
             "window" => {
-                rules.stabilization_window_secs =
-                    Some(i32::try_from(dur(v)?.ms() / 1000).map_err(|e| e.to_string())?);
+                rules.stabilization_window_secs = Some(i32::try_from(dur(v)?.ms() / 1000).map_err(|e| e.to_string())?);
             }
             "select" => {
                 rules.select_policy = Some(match v {
@@ -600,13 +534,9 @@ fn parse_recs(s: &str) -> Result<Vec<TimestampedRecommendation>, String> {
     }
     s.split(';')
         .map(|e| {
-            let (n, age) = e
-                .split_once('@')
-                .ok_or(format!("bad recommendation {e:?}"))?;
+            let (n, age) = e.split_once('@').ok_or(format!("bad recommendation {e:?}"))?;
             Ok(TimestampedRecommendation {
-                recommendation: n
-                    .parse()
-                    .map_err(|x| format!("bad recommendation {n:?}: {x}"))?,
+                recommendation: n.parse().map_err(|x| format!("bad recommendation {n:?}: {x}"))?,
                 timestamp: aged(age)?,
             })
         })
@@ -674,11 +604,7 @@ fn check_behavior_row(row: &Row) -> Result<Option<String>, String> {
                 "not executed upstream; computed {got} (never-checked expectation {want})"
             )));
         }
-        return if got == want {
-            Ok(None)
-        } else {
-            mismatch(got, want)
-        };
+        return if got == want { Ok(None) } else { mismatch(got, want) };
     }
     if func.starts_with("convertDesiredReplicasWithRules") {
         // The upstream test package's init() sets scaleUpLimitFactor = 8 for every test.
@@ -691,11 +617,7 @@ fn check_behavior_row(row: &Row) -> Result<Option<String>, String> {
         );
         let got = format!("{r} {reason}");
         let want = format!("{expected} {}", col(row, "expected_condition"));
-        return if got == want {
-            Ok(None)
-        } else {
-            mismatch(got, want)
-        };
+        return if got == want { Ok(None) } else { mismatch(got, want) };
     }
     if func == "calculateScaleUpLimitWithScalingRules" {
         let got = calculate_scale_up_limit_with_scaling_rules(
@@ -730,9 +652,7 @@ fn check_behavior_row(row: &Row) -> Result<Option<String>, String> {
             recommendations: recs,
             ..NormalizerState::default()
         };
-        let window = SimDuration::from_secs(
-            u64::try_from(opt_i32(row, "down_window_s")?).map_err(|e| e.to_string())?,
-        );
+        let window = SimDuration::from_secs(u64::try_from(opt_i32(row, "down_window_s")?).map_err(|e| e.to_string())?);
         let got = state.stabilize_recommendation(NOW, window, opt_i32(row, "desired_replicas_in")?);
         let want_len: usize = extra
             .rsplit("= ")
@@ -772,10 +692,7 @@ fn check_behavior_row(row: &Row) -> Result<Option<String>, String> {
             .iter()
             .map(|r| r.recommendation.to_string())
             .collect();
-        let want_stored = extra
-            .split_once(": ")
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
+        let want_stored = extra.split_once(": ").map(|(_, v)| v.to_string()).unwrap_or_default();
         let got_s = format!("{got} stored {}", stored.join(";"));
         let want_s = if want_stored == "(not checked)" {
             format!("{expected} stored {}", stored.join(";"))
@@ -805,10 +722,7 @@ fn check_behavior_row(row: &Row) -> Result<Option<String>, String> {
         if change != expected {
             return mismatch(format!("change {change}"), format!("change {expected}"));
         }
-        let want_events = extra
-            .split_once(": ")
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
+        let want_events = extra.split_once(": ").map(|(_, v)| v.to_string()).unwrap_or_default();
         for (dir, new_replicas) in [("up", 15), ("down", 5)] {
             let mut state = NormalizerState::default();
             if dir == "up" {
@@ -850,12 +764,7 @@ fn upstream_behavior_cases() {
 
 /// Runs `check` on every row, prints a pass count and per-row failures, and fails the test
 /// on any mismatch or on an unexpected row count. `Ok(Some(note))` rows are reported only.
-fn run_table(
-    name: &str,
-    rows: &[Row],
-    expected_rows: usize,
-    check: impl Fn(&Row) -> Result<Option<String>, String>,
-) {
+fn run_table(name: &str, rows: &[Row], expected_rows: usize, check: impl Fn(&Row) -> Result<Option<String>, String>) {
     let mut failures = Vec::new();
     let mut passed = 0usize;
     let mut reported = 0usize;
@@ -877,9 +786,5 @@ fn run_table(
         println!("  FAIL {f}");
     }
     assert_eq!(rows.len(), expected_rows, "{name}: unexpected row count");
-    assert!(
-        failures.is_empty(),
-        "{name}: {} rows failed",
-        failures.len()
-    );
+    assert!(failures.is_empty(), "{name}: {} rows failed", failures.len());
 }

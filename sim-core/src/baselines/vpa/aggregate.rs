@@ -131,9 +131,7 @@ impl AggregationsConfig {
         if self.memory_aggregation_interval_count == 0 {
             return bad("memory aggregation interval count must be positive");
         }
-        if self.memory_histogram_decay_half_life.ms() == 0
-            || self.cpu_histogram_decay_half_life.ms() == 0
-        {
+        if self.memory_histogram_decay_half_life.ms() == 0 || self.cpu_histogram_decay_half_life.ms() == 0 {
             return bad("histogram decay half-lives must be positive");
         }
         if !(self.oom_bump_up_ratio.is_finite() && self.oom_bump_up_ratio >= 1.0) {
@@ -164,10 +162,7 @@ impl AggregateContainerState {
     pub fn new(config: &AggregationsConfig, creation_time: SimTime) -> Result<Self, VpaError> {
         config.validate()?;
         Ok(AggregateContainerState {
-            cpu_usage: DecayingHistogram::new(
-                config.cpu_histogram_options,
-                config.cpu_histogram_decay_half_life,
-            )?,
+            cpu_usage: DecayingHistogram::new(config.cpu_histogram_options, config.cpu_histogram_decay_half_life)?,
             memory_peaks: DecayingHistogram::new(
                 config.memory_histogram_options,
                 config.memory_histogram_decay_half_life,
@@ -213,18 +208,11 @@ impl AggregateContainerState {
         request: ResourceAmount,
     ) -> Result<(), VpaError> {
         let weight = request.cores().max(MIN_SAMPLE_WEIGHT);
-        self.cpu_usage
-            .add_sample(usage.cores(), weight, measure_start)?;
-        if self
-            .last_sample_start
-            .is_none_or(|last| measure_start > last)
-        {
+        self.cpu_usage.add_sample(usage.cores(), weight, measure_start)?;
+        if self.last_sample_start.is_none_or(|last| measure_start > last) {
             self.last_sample_start = Some(measure_start);
         }
-        if self
-            .first_sample_start
-            .is_none_or(|first| measure_start < first)
-        {
+        if self.first_sample_start.is_none_or(|first| measure_start < first) {
             self.first_sample_start = Some(measure_start);
         }
         self.total_samples_count += 1;
@@ -232,23 +220,13 @@ impl AggregateContainerState {
     }
 
     /// `AddSample` for memory: one peak in bytes with weight 1.0 at `measure_start`.
-    pub fn add_memory_sample(
-        &mut self,
-        measure_start: SimTime,
-        usage: ResourceAmount,
-    ) -> Result<(), VpaError> {
-        self.memory_peaks
-            .add_sample(usage.as_f64(), 1.0, measure_start)
+    pub fn add_memory_sample(&mut self, measure_start: SimTime, usage: ResourceAmount) -> Result<(), VpaError> {
+        self.memory_peaks.add_sample(usage.as_f64(), 1.0, measure_start)
     }
 
     /// `SubtractSample` for memory: removes a peak added before.
-    pub fn subtract_memory_sample(
-        &mut self,
-        measure_start: SimTime,
-        usage: ResourceAmount,
-    ) -> Result<(), VpaError> {
-        self.memory_peaks
-            .subtract_sample(usage.as_f64(), 1.0, measure_start)
+    pub fn subtract_memory_sample(&mut self, measure_start: SimTime, usage: ResourceAmount) -> Result<(), VpaError> {
+        self.memory_peaks.subtract_sample(usage.as_f64(), 1.0, measure_start)
     }
 
     /// `MergeContainerState(other)`: merges both histograms and the CPU sample statistics.
@@ -299,10 +277,7 @@ mod tests {
             c.cpu_histogram_options,
             HistogramOptions::exponential(1000.0, 0.01, 1.05, 1e-4).unwrap()
         );
-        assert_eq!(
-            c.memory_aggregation_window_length(),
-            SimDuration::from_days(8)
-        );
+        assert_eq!(c.memory_aggregation_window_length(), SimDuration::from_days(8));
         assert_eq!(c.oom_min_bump_up_bytes, 104_857_600.0);
         assert!(c.validate().is_ok());
         let fine = c.with_cpu_first_bucket_cores(0.001).unwrap();
@@ -319,10 +294,8 @@ mod tests {
         let mut s = state();
         let t = SimTime(10 * MS_PER_HOUR);
         // Request 2 cores → weight 2; request 0.05 cores → weight 0.1.
-        s.add_cpu_sample(t, ResourceAmount(500), ResourceAmount(2000))
-            .unwrap();
-        s.add_cpu_sample(t, ResourceAmount(3000), ResourceAmount(50))
-            .unwrap();
+        s.add_cpu_sample(t, ResourceAmount(500), ResourceAmount(2000)).unwrap();
+        s.add_cpu_sample(t, ResourceAmount(3000), ResourceAmount(50)).unwrap();
         let h = s.cpu_usage().histogram();
         let options = h.options();
         let w_low = h.bucket_weight(options.find_bucket(0.5));
@@ -334,8 +307,7 @@ mod tests {
     #[test]
     fn first_last_and_count_come_from_cpu_samples_only() {
         let mut s = state();
-        s.add_memory_sample(SimTime(5), ResourceAmount(1 << 30))
-            .unwrap();
+        s.add_memory_sample(SimTime(5), ResourceAmount(1 << 30)).unwrap();
         assert_eq!(s.first_sample_start(), None);
         assert!(s.is_empty());
         s.add_cpu_sample(SimTime(200), ResourceAmount(10), ResourceAmount(100))
@@ -351,8 +323,7 @@ mod tests {
     fn a_cpu_sample_24h_older_weighs_half() {
         let mut s = state();
         let t0 = SimTime(3 * MS_PER_HOUR);
-        s.add_cpu_sample(t0, ResourceAmount(100), ResourceAmount(1000))
-            .unwrap();
+        s.add_cpu_sample(t0, ResourceAmount(100), ResourceAmount(1000)).unwrap();
         s.add_cpu_sample(
             SimTime(t0.0 + 24 * MS_PER_HOUR),
             ResourceAmount(4000),

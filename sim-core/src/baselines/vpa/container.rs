@@ -68,11 +68,7 @@ impl ContainerState {
         usage: ResourceAmount,
         request: ResourceAmount,
     ) -> Result<bool, VpaError> {
-        if usage.0 < 0
-            || self
-                .last_cpu_sample_start
-                .is_some_and(|last| measure_start <= last)
-        {
+        if usage.0 < 0 || self.last_cpu_sample_start.is_some_and(|last| measure_start <= last) {
             return Ok(false);
         }
         aggregate.add_cpu_sample(measure_start, usage, request)?;
@@ -101,9 +97,7 @@ impl ContainerState {
         requested_memory: ResourceAmount,
     ) -> Result<(), VpaError> {
         if let Some(end) = self.window_end {
-            let window_start_ms = end
-                .ms()
-                .saturating_sub(config.memory_aggregation_interval.ms());
+            let window_start_ms = end.ms().saturating_sub(config.memory_aggregation_interval.ms());
             if timestamp.ms() < window_start_ms {
                 return Err(VpaError::OomTooOld {
                     at_ms: timestamp.ms(),
@@ -118,9 +112,7 @@ impl ContainerState {
         if self.add_memory_sample_impl(aggregate, config, timestamp, memory_needed, true)? {
             Ok(())
         } else {
-            Err(VpaError::InvalidSample(
-                "adding OOM sample failed".to_string(),
-            ))
+            Err(VpaError::InvalidSample("adding OOM sample failed".to_string()))
         }
     }
 
@@ -274,10 +266,7 @@ mod tests {
         assert_eq!(c.max_memory_peak(), ResourceAmount(356 * MIB));
         let options = config.memory_histogram_options;
         let h = a.memory_peaks().histogram();
-        assert_eq!(
-            h.bucket_weight(options.find_bucket((200 * MIB) as f64)),
-            0.0
-        );
+        assert_eq!(h.bucket_weight(options.find_bucket((200 * MIB) as f64)), 0.0);
         assert!(h.bucket_weight(options.find_bucket((356 * MIB) as f64)) > 0.9);
 
         // Large usage peak: ×1.2 wins, and the usage peak (not the request) is the base.
@@ -317,9 +306,6 @@ mod tests {
                 window_start_ms: 50 * MS_PER_HOUR
             })
         );
-        assert!(
-            c.record_oom(&mut a, &config, hours(50), ResourceAmount(MIB))
-                .is_ok()
-        );
+        assert!(c.record_oom(&mut a, &config, hours(50), ResourceAmount(MIB)).is_ok());
     }
 }

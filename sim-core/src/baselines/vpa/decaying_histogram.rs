@@ -30,20 +30,12 @@ fn round_to_multiple(t: u64, d: u64) -> u64 {
         return t;
     }
     let r = t % d;
-    if r < d - r {
-        t - r
-    } else {
-        t.saturating_add(d - r)
-    }
+    if r < d - r { t - r } else { t.saturating_add(d - r) }
 }
 
 /// `a - b` in milliseconds as a float, negative when `b > a`.
 fn signed_diff_ms(a: u64, b: u64) -> f64 {
-    if a >= b {
-        (a - b) as f64
-    } else {
-        -((b - a) as f64)
-    }
+    if a >= b { (a - b) as f64 } else { -((b - a) as f64) }
 }
 
 /// A histogram with exponentially decaying sample weights (`util.decayingHistogram`).
@@ -143,10 +135,7 @@ impl DecayingHistogram {
 
     /// `LoadFromCheckpoint(checkpoint)`: loads the buckets, then takes the checkpoint's
     /// reference timestamp.
-    pub fn load_from_checkpoint(
-        &mut self,
-        checkpoint: Option<&HistogramCheckpoint>,
-    ) -> Result<(), VpaError> {
+    pub fn load_from_checkpoint(&mut self, checkpoint: Option<&HistogramCheckpoint>) -> Result<(), VpaError> {
         self.histogram.load_from_checkpoint(checkpoint)?;
         self.reference_timestamp = checkpoint.and_then(|cp| cp.reference_timestamp);
         Ok(())
@@ -167,9 +156,7 @@ impl DecayingHistogram {
             // Go's zero time is ~2000 years back: 2^(-huge) = 0.
             None => 0.0,
             Some(old) => {
-                let exponent = round_half_up(
-                    signed_diff_ms(old.ms(), new_reference.ms()) / half_life_ms as f64,
-                );
+                let exponent = round_half_up(signed_diff_ms(old.ms(), new_reference.ms()) / half_life_ms as f64);
                 // |exponent| ≤ 2^64 / 1 ms; ldexp clamps far beyond the f64 range anyway.
                 ldexp(1.0, exponent as i64)
             }
@@ -182,11 +169,7 @@ impl DecayingHistogram {
     fn decay_factor(&mut self, t: SimTime) -> f64 {
         let needs_shift = match self.reference_timestamp {
             None => true,
-            Some(r) => {
-                t.ms()
-                    > r.ms()
-                        .saturating_add(self.half_life.ms() * MAX_DECAY_EXPONENT)
-            }
+            Some(r) => t.ms() > r.ms().saturating_add(self.half_life.ms() * MAX_DECAY_EXPONENT),
         };
         if needs_shift {
             self.shift_reference_timestamp(t);
@@ -251,8 +234,7 @@ mod tests {
     fn v_d4_decaying_histogram_percentiles() {
         let mut h = new_histogram();
         for i in 1..=4_u64 {
-            h.add_sample(i as f64, i as f64, hours_after_start(i - 1))
-                .unwrap();
+            h.add_sample(i as f64, i as f64, hours_after_start(i - 1)).unwrap();
         }
         let expected = [
             (0.0, 2.0),
@@ -364,10 +346,7 @@ mod tests {
         let mut h = new_histogram();
         // START is 342935.525 h after the epoch: it rounds up to 342936 h.
         h.add_sample(1.0, 1.0, START).unwrap();
-        assert_eq!(
-            h.reference_timestamp(),
-            Some(SimTime(342_936 * MS_PER_HOUR))
-        );
+        assert_eq!(h.reference_timestamp(), Some(SimTime(342_936 * MS_PER_HOUR)));
         // Exactly half-way rounds up, as Go's Time.Round.
         let mut g = new_histogram();
         g.add_sample(1.0, 1.0, SimTime(MS_PER_HOUR / 2)).unwrap();
@@ -383,8 +362,7 @@ mod tests {
         // 100 h after R = 0 is still allowed; 100 h + 1 ms renormalises to R = 100 h.
         h.add_sample(3.0, 1.0, SimTime(100 * MS_PER_HOUR)).unwrap();
         assert_eq!(h.reference_timestamp(), Some(SimTime(0)));
-        h.add_sample(4.0, 1.0, SimTime(100 * MS_PER_HOUR + 1))
-            .unwrap();
+        h.add_sample(4.0, 1.0, SimTime(100 * MS_PER_HOUR + 1)).unwrap();
         assert_eq!(h.reference_timestamp(), Some(SimTime(100 * MS_PER_HOUR)));
         let after = h.histogram().bucket_weight(2) / h.histogram().bucket_weight(1);
         assert_eq!(before, after);
@@ -398,9 +376,7 @@ mod tests {
         let mut old = new_histogram();
         old.add_sample(1.0, 1.0, SimTime(0)).unwrap();
         let mut young = new_histogram();
-        young
-            .add_sample(2.0, 1.0, SimTime(200 * MS_PER_HOUR))
-            .unwrap();
+        young.add_sample(2.0, 1.0, SimTime(200 * MS_PER_HOUR)).unwrap();
         let young_copy = young.clone();
         old.merge(&young).unwrap();
         assert_eq!(old.reference_timestamp(), young.reference_timestamp());

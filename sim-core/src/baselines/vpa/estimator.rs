@@ -23,8 +23,7 @@ pub fn confidence(s: &AggregateContainerState, interval: SimDuration) -> f64 {
     };
     let lifespan = lifespan_ms as f64 / interval.ms() as f64;
     // Go's Duration.Minutes(): whole minutes plus the remainder as a fraction.
-    let minutes = (interval.ms() / MS_PER_MIN) as f64
-        + (interval.ms() % MS_PER_MIN) as f64 / MS_PER_MIN as f64;
+    let minutes = (interval.ms() / MS_PER_MIN) as f64 + (interval.ms() % MS_PER_MIN) as f64 / MS_PER_MIN as f64;
     let samples = s.total_samples_count() as f64 / minutes;
     lifespan.min(samples)
 }
@@ -124,10 +123,7 @@ impl ResourceEstimator {
                 ResourceAmount::from_cores(s.cpu_usage().percentile(*cpu_percentile)),
                 ResourceAmount::from_bytes(s.memory_peaks().percentile(*memory_percentile)),
             ),
-            ResourceEstimator::Margin {
-                margin_fraction,
-                base,
-            } => {
+            ResourceEstimator::Margin { margin_fraction, base } => {
                 let b = base.estimate(s);
                 let add = |a: ResourceAmount| a.saturating_add(a.scale(*margin_fraction));
                 Resources::new(add(b.cpu_millicores), add(b.memory_bytes))
@@ -140,18 +136,13 @@ impl ResourceEstimator {
                 base,
             } => {
                 let b = base.estimate(s);
-                let factor = |interval: SimDuration| {
-                    gomath::pow(1.0 + multiplier / confidence(s, interval), *exponent)
-                };
+                let factor = |interval: SimDuration| gomath::pow(1.0 + multiplier / confidence(s, interval), *exponent);
                 Resources::new(
                     b.cpu_millicores.scale(factor(*cpu_confidence_interval)),
                     b.memory_bytes.scale(factor(*memory_confidence_interval)),
                 )
             }
-            ResourceEstimator::MinResources {
-                min_resources,
-                base,
-            } => base.estimate(s).max_each(min_resources),
+            ResourceEstimator::MinResources { min_resources, base } => base.estimate(s).max_each(min_resources),
         }
     }
 }
@@ -289,12 +280,8 @@ mod tests {
         let with_history = |minutes: u64| {
             let mut s = empty_state();
             for i in 0..=minutes {
-                s.add_cpu_sample(
-                    SimTime(i * MS_PER_MIN),
-                    ResourceAmount(1),
-                    ResourceAmount(1),
-                )
-                .unwrap();
+                s.add_cpu_sample(SimTime(i * MS_PER_MIN), ResourceAmount(1), ResourceAmount(1))
+                    .unwrap();
             }
             confidence(&s, DAY)
         };

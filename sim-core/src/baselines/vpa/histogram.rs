@@ -197,10 +197,7 @@ impl Histogram {
     /// `Equals(other)`: same options, same min and max bucket, and every bucket in between
     /// within 1e-15.
     pub fn equals(&self, other: &Histogram) -> bool {
-        if self.options != other.options
-            || self.min_bucket != other.min_bucket
-            || self.max_bucket != other.max_bucket
-        {
+        if self.options != other.options || self.min_bucket != other.min_bucket || self.max_bucket != other.max_bucket {
             return false;
         }
         (self.min_bucket..=self.max_bucket).all(|b| {
@@ -226,11 +223,7 @@ impl Histogram {
     /// non-negative factor, then drops buckets that fell below epsilon. Percentiles are
     /// unchanged unless buckets are dropped.
     pub(crate) fn scale(&mut self, factor: f64) {
-        let factor = if factor.is_nan() {
-            0.0
-        } else {
-            factor.max(0.0)
-        };
+        let factor = if factor.is_nan() { 0.0 } else { factor.max(0.0) };
         let (lo, hi) = (self.min_bucket, self.max_bucket);
         if lo <= hi
             && let Some(ws) = self.bucket_weight.get_mut(lo..=hi)
@@ -251,10 +244,7 @@ impl Histogram {
             ..HistogramCheckpoint::default()
         };
         let range = self.min_bucket..=self.max_bucket;
-        let max = range
-            .clone()
-            .map(|b| self.weight_at(b))
-            .fold(0.0_f64, f64::max);
+        let max = range.clone().map(|b| self.weight_at(b)).fold(0.0_f64, f64::max);
         if max <= 0.0 {
             return result;
         }
@@ -274,10 +264,7 @@ impl Histogram {
     /// `None` stands for Go's nil checkpoint and is an error, as are a negative or non-finite
     /// total weight and a bucket index outside `[0, N-1]`. Stored weights summing to 0 load
     /// nothing.
-    pub fn load_from_checkpoint(
-        &mut self,
-        checkpoint: Option<&HistogramCheckpoint>,
-    ) -> Result<(), VpaError> {
+    pub fn load_from_checkpoint(&mut self, checkpoint: Option<&HistogramCheckpoint>) -> Result<(), VpaError> {
         let Some(cp) = checkpoint else {
             return Err(VpaError::InvalidCheckpoint(
                 "cannot load from empty checkpoint".to_string(),
@@ -475,10 +462,7 @@ mod tests {
         h.add_sample(3.0, 50.0).unwrap();
         let cp = h.save_to_checkpoint();
         assert_eq!(cp.total_weight, 10_051.0);
-        assert_eq!(
-            cp.bucket_weights,
-            BTreeMap::from([(1, 1), (2, 10_000), (3, 50)])
-        );
+        assert_eq!(cp.bucket_weights, BTreeMap::from([(1, 1), (2, 10_000), (3, 50)]));
     }
 
     /// V-H11 `TestHistogramLoadFromCheckpoint` (histogram_test.go:207).
@@ -512,28 +496,19 @@ mod tests {
     /// V-H12 `TestHistogramLoadFromCheckpointReturnsErrorOnNegativeBucket` (histogram_test.go:228).
     #[test]
     fn v_h12_load_returns_error_on_negative_bucket() {
-        assert!(matches!(
-            load_error(1.0, &[(-1, 1)]),
-            VpaError::InvalidCheckpoint(_)
-        ));
+        assert!(matches!(load_error(1.0, &[(-1, 1)]), VpaError::InvalidCheckpoint(_)));
     }
 
     /// V-H13 `TestHistogramLoadFromCheckpointReturnsErrorOnInvalidBucket` (histogram_test.go:240).
     #[test]
     fn v_h13_load_returns_error_on_invalid_bucket() {
-        assert!(matches!(
-            load_error(1.0, &[(99, 1)]),
-            VpaError::InvalidCheckpoint(_)
-        ));
+        assert!(matches!(load_error(1.0, &[(99, 1)]), VpaError::InvalidCheckpoint(_)));
     }
 
     /// V-H14 `TestHistogramLoadFromCheckpointReturnsErrorNegativeTotaWeight` (histogram_test.go:252).
     #[test]
     fn v_h14_load_returns_error_on_negative_total_weight() {
-        assert!(matches!(
-            load_error(-1.0, &[]),
-            VpaError::InvalidCheckpoint(_)
-        ));
+        assert!(matches!(load_error(-1.0, &[]), VpaError::InvalidCheckpoint(_)));
     }
 
     /// V-H15 `TestHistogramLoadFromCheckpointReturnsErrorOnNilInput` (histogram_test.go:262).

@@ -69,12 +69,7 @@ impl HistogramOptions {
 
     /// `NewExponentialHistogramOptions`. Requires `max_value`, `first_bucket_size` and
     /// `epsilon` positive and finite, and `ratio > 1`.
-    pub fn exponential(
-        max_value: f64,
-        first_bucket_size: f64,
-        ratio: f64,
-        epsilon: f64,
-    ) -> Result<Self, VpaError> {
+    pub fn exponential(max_value: f64, first_bucket_size: f64, ratio: f64, epsilon: f64) -> Result<Self, VpaError> {
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !(positive(max_value)
             && positive(first_bucket_size)
@@ -102,22 +97,15 @@ impl HistogramOptions {
 
     /// [`Self::exponential`] for parameters known to be valid (the upstream defaults); invalid
     /// ones would give a one-bucket histogram rather than an error.
-    pub(crate) fn exponential_trusted(
-        max_value: f64,
-        first_bucket_size: f64,
-        ratio: f64,
-        epsilon: f64,
-    ) -> Self {
-        Self::exponential(max_value, first_bucket_size, ratio, epsilon).unwrap_or(
-            HistogramOptions {
-                scheme: Scheme::Exponential {
-                    first_bucket_size,
-                    ratio,
-                },
-                num_buckets: 1,
-                epsilon,
+    pub(crate) fn exponential_trusted(max_value: f64, first_bucket_size: f64, ratio: f64, epsilon: f64) -> Self {
+        Self::exponential(max_value, first_bucket_size, ratio, epsilon).unwrap_or(HistogramOptions {
+            scheme: Scheme::Exponential {
+                first_bucket_size,
+                ratio,
             },
-        )
+            num_buckets: 1,
+            epsilon,
+        })
     }
 
     /// `NumBuckets()`.

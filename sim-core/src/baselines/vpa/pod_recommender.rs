@@ -84,23 +84,11 @@ impl RecommenderConfig {
             ("pod minimum CPU", self.pod_min_cpu_millicores),
             ("pod minimum memory", self.pod_min_memory_mb),
             ("target CPU percentile", self.target_cpu_percentile),
-            (
-                "lower-bound CPU percentile",
-                self.lower_bound_cpu_percentile,
-            ),
-            (
-                "upper-bound CPU percentile",
-                self.upper_bound_cpu_percentile,
-            ),
+            ("lower-bound CPU percentile", self.lower_bound_cpu_percentile),
+            ("upper-bound CPU percentile", self.upper_bound_cpu_percentile),
             ("target memory percentile", self.target_memory_percentile),
-            (
-                "lower-bound memory percentile",
-                self.lower_bound_memory_percentile,
-            ),
-            (
-                "upper-bound memory percentile",
-                self.upper_bound_memory_percentile,
-            ),
+            ("lower-bound memory percentile", self.lower_bound_memory_percentile),
+            ("upper-bound memory percentile", self.upper_bound_memory_percentile),
         ];
         for (what, v) in finite_non_negative {
             if !(v.is_finite() && v >= 0.0) {
@@ -156,37 +144,27 @@ impl PodResourceRecommender {
     pub fn new(config: &RecommenderConfig) -> Result<Self, VpaError> {
         config.validate()?;
         let margin = config.safety_margin_fraction;
-        let (cpu_interval, memory_interval) = (
-            config.confidence_interval_cpu,
-            config.confidence_interval_memory,
-        );
-        let target = ResourceEstimator::percentile(
-            config.target_cpu_percentile,
-            config.target_memory_percentile,
-        )
-        .with_margin(margin);
-        let lower = ResourceEstimator::percentile(
-            config.lower_bound_cpu_percentile,
-            config.lower_bound_memory_percentile,
-        )
-        .with_margin(margin)
-        .with_confidence_multiplier(
-            LOWER_BOUND_CONFIDENCE_MULTIPLIER,
-            LOWER_BOUND_CONFIDENCE_EXPONENT,
-            cpu_interval,
-            memory_interval,
-        );
-        let upper = ResourceEstimator::percentile(
-            config.upper_bound_cpu_percentile,
-            config.upper_bound_memory_percentile,
-        )
-        .with_margin(margin)
-        .with_confidence_multiplier(
-            UPPER_BOUND_CONFIDENCE_MULTIPLIER,
-            UPPER_BOUND_CONFIDENCE_EXPONENT,
-            cpu_interval,
-            memory_interval,
-        );
+        let (cpu_interval, memory_interval) = (config.confidence_interval_cpu, config.confidence_interval_memory);
+        let target = ResourceEstimator::percentile(config.target_cpu_percentile, config.target_memory_percentile)
+            .with_margin(margin);
+        let lower =
+            ResourceEstimator::percentile(config.lower_bound_cpu_percentile, config.lower_bound_memory_percentile)
+                .with_margin(margin)
+                .with_confidence_multiplier(
+                    LOWER_BOUND_CONFIDENCE_MULTIPLIER,
+                    LOWER_BOUND_CONFIDENCE_EXPONENT,
+                    cpu_interval,
+                    memory_interval,
+                );
+        let upper =
+            ResourceEstimator::percentile(config.upper_bound_cpu_percentile, config.upper_bound_memory_percentile)
+                .with_margin(margin)
+                .with_confidence_multiplier(
+                    UPPER_BOUND_CONFIDENCE_MULTIPLIER,
+                    UPPER_BOUND_CONFIDENCE_EXPONENT,
+                    cpu_interval,
+                    memory_interval,
+                );
         Ok(Self::from_estimators(
             target,
             lower,
@@ -225,11 +203,7 @@ impl PodResourceRecommender {
     }
 
     /// `estimateContainerResources` (before filtering), with the per-container minimum.
-    pub fn estimate_container(
-        &self,
-        s: &AggregateContainerState,
-        containers_per_pod: NonZeroUsize,
-    ) -> Recommendation {
+    pub fn estimate_container(&self, s: &AggregateContainerState, containers_per_pod: NonZeroUsize) -> Recommendation {
         let min = self.min_resources(containers_per_pod);
         Recommendation {
             target: self.target_estimator.estimate(s).max_each(&min),
@@ -326,12 +300,8 @@ fn as_quantity_list(list: &ResourceList, format: &RecommendationFormat) -> Quant
         }
     };
     QuantityList {
-        cpu_millivalue: list
-            .cpu_millicores
-            .map(|a| round(a, format.round_cpu_millicores)),
-        memory_value: list
-            .memory_bytes
-            .map(|a| round(a, format.round_memory_bytes)),
+        cpu_millivalue: list.cpu_millicores.map(|a| round(a, format.round_cpu_millicores)),
+        memory_value: list.memory_bytes.map(|a| round(a, format.round_memory_bytes)),
     }
 }
 
@@ -372,16 +342,11 @@ mod tests {
         PodResourceRecommender::from_estimators(c.clone(), c.clone(), c, 25.0, 250.0)
     }
 
-    fn states(
-        names: &[&str],
-        controlled: ControlledResources,
-    ) -> BTreeMap<String, AggregateContainerState> {
+    fn states(names: &[&str], controlled: ControlledResources) -> BTreeMap<String, AggregateContainerState> {
         names
             .iter()
             .map(|n| {
-                let mut s =
-                    AggregateContainerState::new(&AggregationsConfig::default(), SimTime::ZERO)
-                        .unwrap();
+                let mut s = AggregateContainerState::new(&AggregationsConfig::default(), SimTime::ZERO).unwrap();
                 s.controlled_resources = controlled;
                 (n.to_string(), s)
             })
@@ -391,13 +356,10 @@ mod tests {
     /// V-R1 `TestMinResourcesApplied` (recommender_test.go:27).
     #[test]
     fn v_r1_min_resources_applied() {
-        let out = constant_recommender()
-            .recommended_pod_resources(&states(&["c"], ControlledResources::default()), one());
+        let out =
+            constant_recommender().recommended_pod_resources(&states(&["c"], ControlledResources::default()), one());
         let target = out["c"].target;
-        assert_eq!(
-            target.cpu_millicores,
-            Some(ResourceAmount::from_cores(0.025))
-        );
+        assert_eq!(target.cpu_millicores, Some(ResourceAmount::from_cores(0.025)));
         assert_eq!(target.cpu_millicores, Some(ResourceAmount(25)));
         assert_eq!(target.memory_bytes, Some(ResourceAmount(262_144_000)));
     }
@@ -406,8 +368,8 @@ mod tests {
     #[test]
     fn v_r2_min_resources_split_across_containers() {
         let two = NonZeroUsize::new(2).unwrap();
-        let out = constant_recommender()
-            .recommended_pod_resources(&states(&["a", "b"], ControlledResources::default()), two);
+        let out =
+            constant_recommender().recommended_pod_resources(&states(&["a", "b"], ControlledResources::default()), two);
         for name in ["a", "b"] {
             let target = out[name].target;
             // 25 m / 2 = 12.5 m, truncated to 12 m (a rounding port would give 13).
@@ -423,8 +385,7 @@ mod tests {
             cpu: false,
             memory: true,
         };
-        let out =
-            constant_recommender().recommended_pod_resources(&states(&["c"], only_memory), one());
+        let out = constant_recommender().recommended_pod_resources(&states(&["c"], only_memory), one());
         let r = out["c"];
         for list in [r.target, r.lower_bound, r.upper_bound] {
             assert!(list.memory_bytes.is_some());

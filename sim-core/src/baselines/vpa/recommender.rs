@@ -108,13 +108,11 @@ impl VpaRecommender {
             aggregate.controlled_resources = self.config.controlled_resources;
             self.aggregates.insert(container.to_string(), aggregate);
         }
-        let aggregate = self.aggregates.get_mut(container).ok_or_else(|| {
-            VpaError::InvalidConfig(format!("no aggregate for container {container}"))
-        })?;
-        let state = self
-            .containers
-            .entry((pod_id, container.to_string()))
-            .or_default();
+        let aggregate = self
+            .aggregates
+            .get_mut(container)
+            .ok_or_else(|| VpaError::InvalidConfig(format!("no aggregate for container {container}")))?;
+        let state = self.containers.entry((pod_id, container.to_string())).or_default();
         Ok((state, aggregate))
     }
 
@@ -152,32 +150,16 @@ impl VpaRecommender {
         check_amount("memory usage", usage_bytes)?;
         let config = self.config.aggregations;
         let (state, aggregate) = self.states(pod_id, container, t)?;
-        state.add_memory_sample(
-            aggregate,
-            &config,
-            t,
-            ResourceAmount::from_bytes(usage_bytes),
-        )
+        state.add_memory_sample(aggregate, &config, t, ResourceAmount::from_bytes(usage_bytes))
     }
 
     /// An OOM kill at `t` of a container whose memory request was `request_bytes`. Fails with
     /// [`VpaError::OomTooOld`] when upstream would discard it.
-    pub fn record_oom(
-        &mut self,
-        pod_id: u64,
-        container: &str,
-        t: SimTime,
-        request_bytes: f64,
-    ) -> Result<(), VpaError> {
+    pub fn record_oom(&mut self, pod_id: u64, container: &str, t: SimTime, request_bytes: f64) -> Result<(), VpaError> {
         check_amount("memory request", request_bytes)?;
         let config = self.config.aggregations;
         let (state, aggregate) = self.states(pod_id, container, t)?;
-        state.record_oom(
-            aggregate,
-            &config,
-            t,
-            ResourceAmount::from_bytes(request_bytes),
-        )
+        state.record_oom(aggregate, &config, t, ResourceAmount::from_bytes(request_bytes))
     }
 
     /// Forgets a deleted pod's container states (its samples stay in the aggregates).
@@ -188,9 +170,10 @@ impl VpaRecommender {
     /// Drops aggregates without a CPU sample for 8 days (`isExpired`), at most once per
     /// [`AGGREGATE_CONTAINER_STATE_GC_INTERVAL`].
     pub fn garbage_collect(&mut self, now: SimTime) {
-        if self.last_gc.is_some_and(|last| {
-            now.ms().saturating_sub(last.ms()) < AGGREGATE_CONTAINER_STATE_GC_INTERVAL.ms()
-        }) {
+        if self
+            .last_gc
+            .is_some_and(|last| now.ms().saturating_sub(last.ms()) < AGGREGATE_CONTAINER_STATE_GC_INTERVAL.ms())
+        {
             return;
         }
         self.last_gc = Some(now);
@@ -219,14 +202,9 @@ impl VpaRecommender {
 
     /// As [`Self::recommend`], filtered to the controlled resources
     /// (`GetRecommendedPodResources`).
-    pub fn recommended_pod_resources(
-        &mut self,
-        now: SimTime,
-    ) -> BTreeMap<String, RecommendedContainerResources> {
+    pub fn recommended_pod_resources(&mut self, now: SimTime) -> BTreeMap<String, RecommendedContainerResources> {
         let out = match self.containers_per_pod() {
-            Some(k) => self
-                .pod_recommender
-                .recommended_pod_resources(&self.aggregates, k),
+            Some(k) => self.pod_recommender.recommended_pod_resources(&self.aggregates, k),
             None => BTreeMap::new(),
         };
         self.garbage_collect(now);
@@ -265,26 +243,19 @@ impl ContainerRecommender {
     }
 
     /// See [`VpaRecommender::add_cpu_sample`].
-    pub fn add_cpu_sample(
-        &mut self,
-        t: SimTime,
-        usage_cores: f64,
-        request_cores: f64,
-    ) -> Result<bool, VpaError> {
+    pub fn add_cpu_sample(&mut self, t: SimTime, usage_cores: f64, request_cores: f64) -> Result<bool, VpaError> {
         self.inner
             .add_cpu_sample(SOLE_POD, SOLE_CONTAINER, t, usage_cores, request_cores)
     }
 
     /// See [`VpaRecommender::add_memory_sample`].
     pub fn add_memory_sample(&mut self, t: SimTime, usage_bytes: f64) -> Result<bool, VpaError> {
-        self.inner
-            .add_memory_sample(SOLE_POD, SOLE_CONTAINER, t, usage_bytes)
+        self.inner.add_memory_sample(SOLE_POD, SOLE_CONTAINER, t, usage_bytes)
     }
 
     /// See [`VpaRecommender::record_oom`].
     pub fn record_oom(&mut self, t: SimTime, request_bytes: f64) -> Result<(), VpaError> {
-        self.inner
-            .record_oom(SOLE_POD, SOLE_CONTAINER, t, request_bytes)
+        self.inner.record_oom(SOLE_POD, SOLE_CONTAINER, t, request_bytes)
     }
 
     /// Target and bounds at `now`. Without any history (none yet, or expired) upstream has
@@ -353,10 +324,7 @@ mod tests {
         let cpu_options = AggregationsConfig::default().cpu_histogram_options;
         let bucket_end = cpu_options.bucket_start(cpu_options.find_bucket(2.0) + 1);
         let base = ResourceAmount::from_cores(bucket_end);
-        assert_eq!(
-            rec.target.cpu_millicores,
-            base.saturating_add(base.scale(0.15))
-        );
+        assert_eq!(rec.target.cpu_millicores, base.saturating_add(base.scale(0.15)));
         assert!(rec.target.cpu_cores() > 2.0 * 1.15 && rec.target.cpu_cores() < 2.0 * 1.21);
     }
 
@@ -369,15 +337,10 @@ mod tests {
         // Target: the end of the bucket holding the usage, plus 15 %.
         let config = AggregationsConfig::default();
         let margin = |a: ResourceAmount| a.saturating_add(a.scale(0.15));
-        let end = |o: &crate::baselines::vpa::HistogramOptions, v: f64| {
-            o.bucket_start(o.find_bucket(v) + 1)
-        };
+        let end = |o: &crate::baselines::vpa::HistogramOptions, v: f64| o.bucket_start(o.find_bucket(v) + 1);
         assert_eq!(
             rec.target.cpu_millicores,
-            margin(ResourceAmount::from_cores(end(
-                &config.cpu_histogram_options,
-                0.5
-            )))
+            margin(ResourceAmount::from_cores(end(&config.cpu_histogram_options, 0.5)))
         );
         assert_eq!(
             rec.target.memory_bytes,
@@ -410,10 +373,7 @@ mod tests {
         }
         // A pod requesting the target is left alone; one requesting 4× is updated.
         assert!(!should_update(&rec.target, &rec, SimDuration::from_days(2)));
-        let oversized = Resources::new(
-            ResourceAmount(rec.target.cpu_millicores.0 * 4),
-            rec.target.memory_bytes,
-        );
+        let oversized = Resources::new(ResourceAmount(rec.target.cpu_millicores.0 * 4), rec.target.memory_bytes);
         assert!(should_update(&oversized, &rec, SimDuration::from_hours(1)));
     }
 
@@ -424,13 +384,7 @@ mod tests {
         // samples carry (2^2 - 1) / (2^5 - 1) = 3/31 ≈ 9.7 % of the weight, so even the P90
         // target falls to the new level, while the P95 upper bound still sees the old one.
         feed(&mut r, SimTime::ZERO, 2 * 24 * 60, 2.0, 300.0 * MIB);
-        feed(
-            &mut r,
-            SimTime(2 * MS_PER_DAY),
-            3 * 24 * 60,
-            0.2,
-            300.0 * MIB,
-        );
+        feed(&mut r, SimTime(2 * MS_PER_DAY), 3 * 24 * 60, 0.2, 300.0 * MIB);
         let rec = r.recommend(SimTime(5 * MS_PER_DAY));
         assert!(rec.lower_bound.cpu_cores() < 0.3, "{:?}", rec.lower_bound);
         assert!(rec.target.cpu_cores() < 0.3, "{:?}", rec.target);
@@ -445,10 +399,7 @@ mod tests {
         r.record_oom(SimTime(61 * MS_PER_MIN), 512.0 * MIB).unwrap();
         let state = r.container_state().unwrap();
         // max(512 MiB + 100 MiB, 1.2 × 512 MiB) = 614.4 MiB.
-        assert_eq!(
-            state.oom_peak(),
-            ResourceAmount::from_bytes(512.0 * MIB * 1.2)
-        );
+        assert_eq!(state.oom_peak(), ResourceAmount::from_bytes(512.0 * MIB * 1.2));
         let after = r.recommend(SimTime(61 * MS_PER_MIN));
         assert!(after.target.memory_bytes.as_f64() >= 614.4 * MIB * 1.15);
         assert!(after.target.memory_bytes > before.target.memory_bytes);

@@ -93,9 +93,7 @@ pub fn update_priority(containers: &[ContainerUpdateInput<'_>]) -> UpdatePriorit
                 1000_i64,
             ),
         ];
-        for ((target, lower, upper, request, milli), total) in
-            per_resource.into_iter().zip(totals.iter_mut())
-        {
+        for ((target, lower, upper, request, milli), total) in per_resource.into_iter().zip(totals.iter_mut()) {
             let Some(target) = target else { continue };
             let milli_of = |a: ResourceAmount| a.0.saturating_mul(milli);
             total.any_recommended = true;
@@ -136,12 +134,7 @@ impl UpdaterConfig {
     /// `UpdatePriorityCalculator.AddPod`: whether a pod of this age and priority is accepted
     /// for an update. `quick_oom` says that a container was OOM-killed less than
     /// [`Self::evict_after_oom_threshold`] after it started (see [`Self::is_quick_oom`]).
-    pub fn accepts(
-        &self,
-        priority: &UpdatePriority,
-        pod_age: SimDuration,
-        quick_oom: bool,
-    ) -> bool {
+    pub fn accepts(&self, priority: &UpdatePriority, pod_age: SimDuration, quick_oom: bool) -> bool {
         if !priority.outside_recommended_range && !quick_oom {
             if pod_age < self.pod_lifetime_update_threshold {
                 return false;
@@ -163,11 +156,7 @@ impl UpdaterConfig {
 /// update when the request is outside `[lower_bound, upper_bound]`, or when the pod is at
 /// least 12 h old and the targets differ from the requests by ≥ 10 % (summed over CPU and
 /// memory).
-pub fn should_update(
-    current_request: &Resources,
-    recommendation: &Recommendation,
-    pod_age: SimDuration,
-) -> bool {
+pub fn should_update(current_request: &Resources, recommendation: &Recommendation, pod_age: SimDuration) -> bool {
     let rec = RecommendedContainerResources {
         target: recommendation.target.into(),
         lower_bound: recommendation.lower_bound.into(),
