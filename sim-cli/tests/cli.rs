@@ -1,0 +1,140 @@
+//! The `shadowsim` command end to end: exit codes, messages and files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_shadowsim"))
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn help_explains_every_command() {
+    for cmd in [vec!["--help"], vec!["run", "--help"], vec!["validate", "--help"]] {
+        let o = bin().args(&cmd).output().unwrap();
+        assert!(o.status.success(), "{cmd:?}");
+        assert!(text(&o).contains("Usage"), "{cmd:?}: {}", text(&o));
+    }
+}
+
+#[test]
+fn validate_accepts_shipped_scenarios() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo("scenarios")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "ron"));
+    files.sort();
+    assert!(!files.is_empty());
+    let o = bin().arg("validate").args(&files).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn validate_reports_every_problem_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(
+        &bad,
+        r#"Scenario(
+    duration: "0s",
+    archetypes: {"web": (tags: [], signature: (calls: {"read": 1.0}))},
+    workloads: [(archetype: "wbe", initial: 1, untagged_share: 2.0)],
+    policies: [Static()],
+)"#,
+    )
+    .unwrap();
+    let syntax = dir.path().join("syntax.ron");
+    std::fs::write(&syntax, "Scenario(\n  seed: 1,\n  step: \"5m\"\n  duration: \"1d\",\n)").unwrap();
+    let o = bin().arg("validate").arg(&bad).arg(&syntax).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    let b = bad.display().to_string();
+    for expected in [
+        format!("{b}: duration: must be longer than zero"),
+        format!("{b}: archetypes.web.tags: at least one tag is required"),
+        format!("{b}: workloads[0].archetype: unknown archetype `wbe` (did you mean `web`?)"),
+        format!("{b}: workloads[0].untagged_share: must be a probability in [0, 1], found 2"),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
+    }
+    assert!(out.contains(&format!("{}:4:3:", syntax.display())), "{out}");
+}
+
+#[test]
+fn bad_files_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.ron", vec![]),
+        ("binary.ron", vec![0, 159, 146, 150, 0, 1, 2]),
+        ("truncated.ron", b"Scenario(\n  archetypes: {\"web\": (tags: [\"w\"".to_vec()),
+        ("nan.ron", b"Scenario(slo: (penalty_usd_per_violation_minute: NaN))".to_vec()),
+        ("huge.ron", b"Scenario(workloads: [(archetype: \"x\", initial: 4000000000)])".to_vec()),
+        ("wrongtype.ron", b"Scenario(workloads: 5)".to_vec()),
+    ];
+    for (name, body) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        let o = bin().arg("validate").arg(&p).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o));
+        assert!(text(&o).contains(&p.display().to_string()), "{name}: {}", text(&o));
+        assert!(!text(&o).contains("panicked"), "{name}");
+    }
+    let o = bin().arg("validate").arg(dir.path().join("missing.ron")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("cannot read file"), "{}", text(&o));
+}
+
+#[test]
+fn run_writes_results_and_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    for (out, threads) in [(&a, "1"), (&b, "2")] {
+        let o = bin()
+            .args(["run"])
+            .arg(repo("scenarios/quickstart.ron"))
+            .arg("--out")
+            .arg(out)
+            .args(["--threads", threads, "--set", "duration=\"1d\""])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("policy"), "{}", text(&o));
+    }
+    for f in ["summary.csv", "workloads.csv", "tags.csv", "series.csv", "actions.csv"] {
+        let x = std::fs::read(a.join(f)).unwrap();
+        assert!(!x.is_empty(), "{f}");
+        assert_eq!(x, std::fs::read(b.join(f)).unwrap(), "{f} differs between --threads 1 and 2");
+    }
+    let manifest = std::fs::read_to_string(a.join("manifest.ron")).unwrap();
+    assert!(manifest.contains("scenario_hash") && manifest.contains("seed: 42") && manifest.contains("\"duration=\\\"1d\\\"\""));
+    let summary = std::fs::read_to_string(a.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3, "header + one row per policy");
+}
+
+#[test]
+fn run_rejects_bad_overrides_and_unwritable_output() {
+    let o = bin().arg("run").arg(repo("scenarios/quickstart.ron")).args(["--set", "cluster.placment=BestFit"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("did you mean `placement`"), "{}", text(&o));
+    let o = bin().arg("run").arg(repo("scenarios/quickstart.ron")).args(["--set", "seed"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let o = bin()
+        .arg("run")
+        .arg(repo("scenarios/quickstart.ron"))
+        .arg("--out")
+        .arg(file.join("sub"))
+        .args(["--set", "duration=\"2h\""])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("cannot write results"), "{}", text(&o));
+}
