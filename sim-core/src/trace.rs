@@ -61,6 +61,6 @@ pub use neutral::{
     NeutralReader, NeutralRecord, NeutralWriter, read_neutral, read_neutral_from, write_neutral,
 };
 pub use opendc::{OpenDcFragment, OpenDcReader, OpenDcVm, load_opendc, read_opendc_meta};
-pub use planetlab::{PlanetLab, VmDay};
+pub use planetlab::{CpuFractions, PlanetLab, VmDay};
 pub use report::{BadRows, ImportOptions, ImportReport, Issue, IssueLog, TraceError};
 pub use workload::{Sample, TraceWorkload};

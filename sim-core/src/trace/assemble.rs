@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use super::report::{ImportOptions, ImportReport, Issue, TraceError};
-use super::workload::{TraceWorkload, metrics_of};
+use super::workload::{Sample, TraceWorkload, metrics_of};
 use crate::metric::{METRICS, MetricSet, PerMetric};
 
 /// Empty steps allowed per sample (beyond [`EMPTY_STEPS_SLACK`]) before a workload is rejected
@@ -152,6 +152,22 @@ impl Assembler {
             file,
             line,
         });
+    }
+
+    /// Adds a streamed [`Sample`], declaring its workload (with default metadata) if it is
+    /// new.
+    pub fn push_sample(
+        &mut self,
+        sample: &Sample,
+        file: FileId,
+        line: u64,
+        report: &mut ImportReport,
+    ) {
+        let id = match self.id(&sample.workload) {
+            Some(id) => id,
+            None => self.declare(&sample.workload, WorkloadMeta::default()),
+        };
+        self.push(id, sample.t_secs, sample.values, file, line, report);
     }
 
     /// Number of samples held (a measure of the memory in use).
@@ -481,6 +497,29 @@ mod tests {
         a.push(w, 0, cpu(1.0), f, 1, &mut r);
         a.push(w, 1 << 40, cpu(1.0), f, 2, &mut r);
         assert!(matches!(a.finish(&strict, &mut r), Err(TraceError::Row(_))));
+    }
+
+    #[test]
+    fn streamed_samples_declare_their_workloads() {
+        let mut a = Assembler::new(Some(60));
+        let f = a.file("s");
+        let mut r = ImportReport::default();
+        for (name, t, v) in [("x", 0, 1.0), ("y", 60, 2.0), ("x", 120, 3.0)] {
+            let sample = Sample {
+                workload: name.into(),
+                t_secs: t,
+                values: [None, Some(v), None, None],
+            };
+            a.push_sample(&sample, f, 1, &mut r);
+        }
+        let out = a.finish(&ImportOptions::default(), &mut r).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].name, "x");
+        assert_eq!(out[0].metrics, MetricSet::default().with(Metric::Mem));
+        assert_eq!(out[0].values[1], vec![Some(1.0), None, Some(3.0)]);
+        assert!(out[0].values[0].is_empty());
+        assert_eq!(out[1].start_secs, 60);
+        assert_eq!(r.gaps.count, 1);
     }
 
     #[test]

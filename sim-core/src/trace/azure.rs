@@ -413,7 +413,7 @@ pub struct AzureReadingRef<'a> {
 
 impl AzureReadingRef<'_> {
     /// An owned copy.
-    pub fn to_owned(&self) -> AzureReading {
+    pub fn to_reading(&self) -> AzureReading {
         AzureReading {
             t_secs: self.t_secs,
             vmid: self.vmid.to_string(),
@@ -573,7 +573,7 @@ impl Iterator for AzureReadings {
     type Item = Result<AzureReading, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_ref().map(|r| r.map(|r| r.to_owned()))
+        self.next_ref().map(|r| r.map(|r| r.to_reading()))
     }
 }
 

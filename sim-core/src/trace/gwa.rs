@@ -36,10 +36,10 @@
 //! # Time
 //!
 //! A timestamp is taken as the END of its 300-second sample, as the OpenDC conversion of the
-//! same archive does (its `meta.csv` starts the VMs that begin with the trace at 13:35:46, 300 s
-//! before the first raw timestamp 13:40:46): the sample covers `[t − 300, t)`. Timestamps are
-//! unsorted-tolerant; duplicates, gaps and jitter are handled as described in
-//! [`super::assemble`].
+//! same archive does: there, the VMs that start with the trace have their first fragment END
+//! at 2013-08-12T13:40:46Z, the archive's first raw timestamp (1376314846), and their
+//! `start_time` at 13:35:46. So a sample covers `[t − 300, t)`. Rows may be in any order;
+//! duplicates, gaps and clock jitter are handled as described in [`super::assemble`].
 
 use std::io::BufRead;
 use std::path::Path;
