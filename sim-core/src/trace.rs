@@ -53,13 +53,11 @@ mod workload;
 
 pub use assemble::{Assembler, FileId, WorkloadId, WorkloadMeta};
 pub use azure::{
-    AzureOptions, AzureReading, AzureReadingRef, AzureReadings, AzureSelection, AzureVm,
-    AzureVmTable, VmSample, assemble_azure, readings_files, sample_priority,
+    AzureOptions, AzureReading, AzureReadingRef, AzureReadings, AzureSelection, AzureVm, AzureVmTable, VmSample,
+    assemble_azure, readings_files, sample_priority,
 };
 pub use gwa::{GwaReader, GwaRow, load_gwa_vm};
-pub use neutral::{
-    NeutralReader, NeutralRecord, NeutralWriter, read_neutral, read_neutral_from, write_neutral,
-};
+pub use neutral::{NeutralReader, NeutralRecord, NeutralWriter, read_neutral, read_neutral_from, write_neutral};
 pub use opendc::{OpenDcFragment, OpenDcReader, OpenDcVm, load_opendc, read_opendc_meta};
 pub use planetlab::{CpuFractions, PlanetLab, VmDay};
 pub use report::{BadRows, ImportOptions, ImportReport, Issue, IssueLog, TraceError};

@@ -10,8 +10,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sim_core::metric::{Metric, MetricSet};
 use sim_core::trace::{
-    AzureOptions, AzureReadings, AzureSelection, AzureVmTable, ImportOptions, TraceError, VmSample,
-    assemble_azure, readings_files, sample_priority,
+    AzureOptions, AzureReadings, AzureSelection, AzureVmTable, ImportOptions, TraceError, VmSample, assemble_azure,
+    readings_files, sample_priority,
 };
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/traces/azure");
@@ -32,20 +32,13 @@ fn readings_dir() -> tempfile::TempDir {
     )
     .unwrap();
     let text = std::fs::read(format!("{FIXTURE}/readings-2-of-2.txt")).unwrap();
-    std::fs::write(
-        dir.path().join("vm_cpu_readings-file-2-of-2.csv.gz"),
-        gzip(&text),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("vm_cpu_readings-file-2-of-2.csv.gz"), gzip(&text)).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not readings").unwrap();
     dir
 }
 
 fn all_vms() -> VmSample {
-    VmSample {
-        seed: 1,
-        max_vms: 100,
-    }
+    VmSample { seed: 1, max_vms: 100 }
 }
 
 #[test]
@@ -59,20 +52,11 @@ fn vmtable_v2_buckets_and_bad_rows() {
     assert_eq!(a.subscription_id, "sub-1");
     assert_eq!(a.deployment_id, "dep-1");
     assert_eq!((a.created_secs, a.deleted_secs), (0, 3_600));
-    assert_eq!(
-        (a.max_cpu_pct, a.avg_cpu_pct, a.p95_max_cpu_pct),
-        (90.5, 20.25, 80.0)
-    );
-    assert_eq!(
-        a.tags(),
-        vec!["category:Interactive", "cores:4", "mem_gib:8"]
-    );
+    assert_eq!((a.max_cpu_pct, a.avg_cpu_pct, a.p95_max_cpu_pct), (90.5, 20.25, 80.0));
+    assert_eq!(a.tags(), vec!["category:Interactive", "cores:4", "mem_gib:8"]);
     assert_eq!(a.capacity(), [Some(4.0), Some(8.0), None, None]);
     let c = &vms[2];
-    assert_eq!(
-        c.tags(),
-        vec!["category:Unknown", "cores:>24", "mem_gib:>64"]
-    );
+    assert_eq!(c.tags(), vec!["category:Unknown", "cores:>24", "mem_gib:>64"]);
     assert_eq!((c.cores, c.mem_gib), (30.0, 70.0));
     let report = table.into_report();
     assert_eq!(report.rows, 6);
@@ -161,10 +145,7 @@ fn streams_plain_and_gzip_readings() {
     assert_eq!(report.rows, 11);
     assert_eq!(
         report.bad_rows.messages(),
-        vec![format!(
-            "{}:6: avg_cpu: not a number: \"abc\"",
-            files[0].display()
-        )]
+        vec![format!("{}:6: avg_cpu: not a number: \"abc\"", files[0].display())]
     );
     // The borrowed fast path sees the same rows.
     let mut readings = AzureReadings::open(files, &ImportOptions::default());
@@ -182,37 +163,23 @@ fn assembles_selected_vms() {
     let dir = readings_dir();
     let files = readings_files(dir.path()).unwrap();
     let opts = AzureOptions::default();
-    let (sel, _) = AzureSelection::select(
-        Path::new(&format!("{FIXTURE}/vmtable.csv")),
-        |_| true,
-        all_vms(),
-        &opts,
-    )
-    .unwrap();
+    let (sel, _) =
+        AzureSelection::select(Path::new(&format!("{FIXTURE}/vmtable.csv")), |_| true, all_vms(), &opts).unwrap();
     assert_eq!(sel.len(), 3);
     let (ws, report) = assemble_azure(&sel, &files, &opts).unwrap();
     let names: Vec<&str> = ws.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["vm-a", "vm-b", "vm-c"]);
     let cpu = |i: usize| ws[i].values[Metric::Cpu.index()].clone();
     // vm-a: 4 cores; 12.5 %, 25 %, 37.5 % (unsorted in file 2), nothing at 900 s, 0 %.
-    assert_eq!(
-        cpu(0),
-        vec![Some(0.5), Some(1.0), Some(1.5), None, Some(0.0)]
-    );
+    assert_eq!(cpu(0), vec![Some(0.5), Some(1.0), Some(1.5), None, Some(0.0)]);
     assert_eq!(ws[0].start_secs, 0);
     assert_eq!(ws[0].step_secs, 300);
     assert_eq!(ws[0].metrics, MetricSet::CPU);
     assert_eq!(ws[0].capacity, [Some(4.0), Some(8.0), None, None]);
-    assert_eq!(
-        ws[0].tags,
-        vec!["category:Interactive", "cores:4", "mem_gib:8"]
-    );
+    assert_eq!(ws[0].tags, vec!["category:Interactive", "cores:4", "mem_gib:8"]);
     // vm-b: 2 cores; 1.5 % at 0 s; 3 % at 600 s (the second 600 s reading is a duplicate);
     // the 300 s reading was a bad row.
-    assert_eq!(
-        cpu(1),
-        vec![Some(1.5 / 100.0 * 2.0), None, Some(3.0 / 100.0 * 2.0)]
-    );
+    assert_eq!(cpu(1), vec![Some(1.5 / 100.0 * 2.0), None, Some(3.0 / 100.0 * 2.0)]);
     // vm-c: open buckets, 30 cores; 50 % and 100.5 % (kept, counted).
     assert_eq!(cpu(2), vec![Some(15.0), Some(100.5 / 100.0 * 30.0)]);
     assert_eq!(ws[2].start_secs, 300);
@@ -277,13 +244,8 @@ fn deterministic_bounded_sample() {
     let rev = big_table(dir.path(), "rev.csv.gz", 2_000, true);
     let opts = AzureOptions::default();
     let pick = |path: &Path, seed: u64, k: usize| -> BTreeSet<String> {
-        let (sel, _) = AzureSelection::select(
-            path,
-            |vm| vm.core_count == "2",
-            VmSample { seed, max_vms: k },
-            &opts,
-        )
-        .unwrap();
+        let (sel, _) =
+            AzureSelection::select(path, |vm| vm.core_count == "2", VmSample { seed, max_vms: k }, &opts).unwrap();
         assert!(sel.vms().all(|v| v.cores == 2.0));
         sel.vms().map(|v| v.vmid.clone()).collect()
     };
@@ -302,11 +264,7 @@ fn deterministic_bounded_sample() {
         })
         .collect();
     by_priority.sort();
-    let expected: BTreeSet<String> = by_priority
-        .into_iter()
-        .take(100)
-        .map(|(_, id)| id)
-        .collect();
+    let expected: BTreeSet<String> = by_priority.into_iter().take(100).map(|(_, id)| id).collect();
     assert_eq!(a, expected);
     // Roughly uniform: the sample spreads over the id range.
     let low = a.iter().filter(|id| id.as_str() < "vm-01000").count();
@@ -323,16 +281,14 @@ fn truncated_gzip_is_an_error_not_a_panic() {
     let gz = gzip(&repeated);
     let path = dir.path().join("vm_cpu_readings-file-1-of-1.csv.gz");
     std::fs::write(&path, &gz[..gz.len() / 2]).unwrap();
-    let results: Vec<_> =
-        AzureReadings::open(vec![path.clone()], &ImportOptions::default()).collect();
+    let results: Vec<_> = AzureReadings::open(vec![path.clone()], &ImportOptions::default()).collect();
     let last = results.last().unwrap();
     assert!(matches!(last, Err(TraceError::Io { .. })), "{last:?}");
     assert!(results[..results.len() - 1].iter().all(Result::is_ok));
 
     // gzip magic followed by garbage.
     std::fs::write(&path, [0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef]).unwrap();
-    let results: Vec<_> =
-        AzureReadings::open(vec![path.clone()], &ImportOptions::default()).collect();
+    let results: Vec<_> = AzureReadings::open(vec![path.clone()], &ImportOptions::default()).collect();
     assert!(results.iter().any(Result::is_err));
     let sel = AzureSelection::from_vms(Vec::new());
     assert!(assemble_azure(&sel, &[path], &AzureOptions::default()).is_err());

@@ -109,11 +109,7 @@ fn streaming_rows_and_strict_mode() {
 
     let mut strict = GwaReader::open(Path::new(&path), &ImportOptions::strict()).unwrap();
     let results: Vec<_> = strict.by_ref().collect();
-    assert_eq!(
-        results.len(),
-        5,
-        "four good rows, then the error, then nothing"
-    );
+    assert_eq!(results.len(), 5, "four good rows, then the error, then nothing");
     let err = results.last().unwrap().as_ref().unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -158,10 +154,7 @@ fn real_gwa_file() {
         .map(|l| l.split(';').next().unwrap().trim().parse().unwrap())
         .collect();
     assert_eq!(ts.len(), 8_619);
-    assert!(
-        ts.windows(2).all(|p| p[0] < p[1]),
-        "the real file is sorted"
-    );
+    assert!(ts.windows(2).all(|p| p[0] < p[1]), "the real file is sorted");
     let absent: i64 = ts.windows(2).map(|p| (p[1] - p[0] + 150) / 300 - 1).sum();
     assert_eq!(report.absent_steps as i64, absent);
     assert_eq!(w.len() as i64, 8_619 + absent);
@@ -169,18 +162,9 @@ fn real_gwa_file() {
     // First row: 1 core at 2599.999309 MHz, 19.06666159933333 MHz used; 2097152 KB = 2 GiB.
     assert_eq!(w.capacity, [Some(1.0), Some(2.0), None, None]);
     assert_eq!(w.tags, vec!["cores:1", "mem_gib:2"]);
-    assert!(close(
-        w.value(0, Metric::Cpu),
-        19.066_661_599_333_33 / 2_599.999_309
-    ));
-    assert!(close(
-        w.value(0, Metric::Mem),
-        110_448.533_333_333_34 / 1_048_576.0
-    ));
-    assert!(close(
-        w.value(0, Metric::Disk),
-        1.466_666_666_666_666_6 * 1024.0 / 1e6
-    ));
+    assert!(close(w.value(0, Metric::Cpu), 19.066_661_599_333_33 / 2_599.999_309));
+    assert!(close(w.value(0, Metric::Mem), 110_448.533_333_333_34 / 1_048_576.0));
+    assert!(close(w.value(0, Metric::Disk), 1.466_666_666_666_666_6 * 1024.0 / 1e6));
     println!(
         "GWA-T-12 raw: {} samples over {} steps, {} gaps ({} absent steps), max snap {} s",
         report.samples,

@@ -8,9 +8,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sim_core::metric::{Metric, MetricSet};
 use sim_core::trace::{
-    AzureOptions, AzureSelection, ImportOptions, NeutralReader, NeutralWriter, PlanetLab,
-    TraceError, TraceWorkload, VmSample, assemble_azure, load_gwa_vm, load_opendc, read_neutral,
-    read_neutral_from, write_neutral,
+    AzureOptions, AzureSelection, ImportOptions, NeutralReader, NeutralWriter, PlanetLab, TraceError, TraceWorkload,
+    VmSample, assemble_azure, load_gwa_vm, load_opendc, read_neutral, read_neutral_from, write_neutral,
 };
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/traces");
@@ -90,8 +89,7 @@ fn malformed_rows_are_reported() {
 fn header_empty_and_gzip_input() {
     let err = read_neutral_from(&b""[..], "empty.csv", &ImportOptions::default()).unwrap_err();
     assert!(matches!(err, TraceError::Format(_)));
-    let err =
-        read_neutral_from(&b"a,b\n1,2\n"[..], "x.csv", &ImportOptions::default()).unwrap_err();
+    let err = read_neutral_from(&b"a,b\n1,2\n"[..], "x.csv", &ImportOptions::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "x.csv:1: expected the header \
@@ -101,12 +99,7 @@ fn header_empty_and_gzip_input() {
     let mut enc = GzEncoder::new(Vec::new(), Compression::default());
     std::io::Write::write_all(&mut enc, &text).unwrap();
     let gz = enc.finish().unwrap();
-    let (from_gz, _) = read_neutral_from(
-        std::io::Cursor::new(gz),
-        "good.csv.gz",
-        &ImportOptions::strict(),
-    )
-    .unwrap();
+    let (from_gz, _) = read_neutral_from(std::io::Cursor::new(gz), "good.csv.gz", &ImportOptions::strict()).unwrap();
     let (plain, _) = read_neutral(
         Path::new(&format!("{FIXTURES}/neutral/good.csv")),
         &ImportOptions::strict(),
@@ -140,17 +133,9 @@ fn writer_output_and_refusals() {
          w,a:b;step_secs=300;capacity_cpu_cores=4,0,0.1,,,\n\
          w,a:b;step_secs=300;capacity_cpu_cores=4,600,2,,,\n"
     );
-    for bad_tags in [
-        &["a;b"][..],
-        &[""],
-        &[" a"],
-        &["step_secs=5"],
-        &["capacity_mem_gib=1"],
-    ] {
+    for bad_tags in [&["a;b"][..], &[""], &[" a"], &["step_secs=5"], &["capacity_mem_gib=1"]] {
         let mut out = NeutralWriter::new(Vec::new()).unwrap();
-        let err = out
-            .write_workload(&workload(bad_tags, vec![Some(1.0)]))
-            .unwrap_err();
+        let err = out.write_workload(&workload(bad_tags, vec![Some(1.0)])).unwrap_err();
         assert!(matches!(err, TraceError::Invalid(_)), "{bad_tags:?}");
     }
     for bad in [-1.0, f64::NAN, f64::INFINITY] {
@@ -203,15 +188,11 @@ fn round_trip_of_every_fixture_import() {
     let (sel, _) = AzureSelection::select(
         Path::new(&format!("{FIXTURES}/azure/vmtable.csv")),
         |_| true,
-        VmSample {
-            seed: 3,
-            max_vms: 10,
-        },
+        VmSample { seed: 3, max_vms: 10 },
         &AzureOptions::default(),
     )
     .unwrap();
-    let files =
-        vec![Path::new(&format!("{FIXTURES}/azure/vm_cpu_readings-file-1-of-2.csv")).to_path_buf()];
+    let files = vec![Path::new(&format!("{FIXTURES}/azure/vm_cpu_readings-file-1-of-2.csv")).to_path_buf()];
     let (ws, _) = assemble_azure(&sel, &files, &AzureOptions::default()).unwrap();
     assert_eq!(ws.len(), 3);
     round_trip(&ws);

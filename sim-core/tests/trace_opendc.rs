@@ -28,9 +28,7 @@ fn meta_rows_and_problems() {
     assert_eq!(
         report.bad_rows.messages(),
         vec![
-            format!(
-                "{path}:4: cpu_count and cpu_capacity must be positive to convert MHz to cores"
-            ),
+            format!("{path}:4: cpu_count and cpu_capacity must be positive to convert MHz to cores"),
             format!(
                 "{path}:5: start_time: not an ISO-8601 UTC timestamp like \
                  2013-08-12T13:40:46Z: \"2020-13-01T00:00:00Z\""
@@ -41,8 +39,7 @@ fn meta_rows_and_problems() {
 
 #[test]
 fn fragments_expand_into_samples() {
-    let (ws, report) =
-        load_opendc(Path::new(FIXTURE), |_| true, &ImportOptions::default()).unwrap();
+    let (ws, report) = load_opendc(Path::new(FIXTURE), |_| true, &ImportOptions::default()).unwrap();
     let trace = format!("{FIXTURE}/trace.csv");
     assert_eq!(ws.len(), 2);
     let a = &ws[0];
@@ -106,37 +103,24 @@ fn fragments_expand_into_samples() {
                 "{trace}:4: duration 599000 ms is not a multiple of 300000 ms; expanded into 2 \
                  sample(s)"
             ),
-            format!(
-                "{trace}:5: cpu_count 0 differs from meta.csv's 4 for VM 102; meta.csv's is used"
-            ),
+            format!("{trace}:5: cpu_count 0 differs from meta.csv's 4 for VM 102; meta.csv's is used"),
         ]
     );
 }
 
 #[test]
 fn selection_and_strict_mode() {
-    let (ws, _) = load_opendc(
-        Path::new(FIXTURE),
-        |vm| vm.cpu_count == 4,
-        &ImportOptions::default(),
-    )
-    .unwrap();
+    let (ws, _) = load_opendc(Path::new(FIXTURE), |vm| vm.cpu_count == 4, &ImportOptions::default()).unwrap();
     assert_eq!(ws.len(), 1);
     assert_eq!(ws[0].name, "102");
     let err = load_opendc(Path::new(FIXTURE), |_| true, &ImportOptions::strict()).unwrap_err();
     assert!(matches!(err, TraceError::Row(_)));
-    assert!(
-        err.to_string()
-            .starts_with(&format!("{FIXTURE}/meta.csv:4: "))
-    );
+    assert!(err.to_string().starts_with(&format!("{FIXTURE}/meta.csv:4: ")));
 
-    let frags: Vec<_> = OpenDcReader::open(
-        Path::new(&format!("{FIXTURE}/trace.csv")),
-        &ImportOptions::default(),
-    )
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap();
+    let frags: Vec<_> = OpenDcReader::open(Path::new(&format!("{FIXTURE}/trace.csv")), &ImportOptions::default())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert_eq!(frags.len(), 9);
     assert_eq!(frags[2].duration_ms, 599_000);
     assert_eq!(frags[2].steps(), 2);
@@ -174,10 +158,7 @@ fn real_opendc_export() {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (
-                f[0].to_string(),
-                (f[3].parse().unwrap(), f[4].parse().unwrap()),
-            )
+            (f[0].to_string(), (f[3].parse().unwrap(), f[4].parse().unwrap()))
         })
         .collect();
     let text = std::fs::read_to_string(dir.join("trace.csv")).unwrap();
@@ -204,11 +185,7 @@ fn real_opendc_export() {
     let present: u64 = ws.iter().map(|w| w.present(Metric::Cpu) as u64).sum();
     assert_eq!(present, total - report.duplicates.count);
     for w in &ws {
-        assert!(
-            w.present(Metric::Cpu) as u64 <= steps[&w.name],
-            "{}",
-            w.name
-        );
+        assert!(w.present(Metric::Cpu) as u64 <= steps[&w.name], "{}", w.name);
     }
     // The first merged fragment becomes two equal samples ending at its timestamp.
     let (id, end, cores) = merged.unwrap();

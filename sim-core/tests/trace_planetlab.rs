@@ -9,10 +9,7 @@ use sim_core::metric::{Metric, MetricSet};
 use sim_core::trace::planetlab::READINGS_PER_DAY;
 use sim_core::trace::{ImportOptions, PlanetLab, TraceError};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/traces/planetlab"
-);
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/traces/planetlab");
 const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces/planetlab");
 
 /// 2020-01-01 and 2020-01-02 at 00:00 UTC (`date -u -d 2020-01-01 +%s`).
@@ -53,9 +50,7 @@ fn lists_vm_days_in_order_and_reports_listing_problems() {
                 "{FIXTURE}/tags.csv:11: 20200102/node-a_example_org_alpha is listed twice \
                  (first on line 4); this row is ignored"
             ),
-            format!(
-                "{FIXTURE}/tags.csv:7: 20200102/node-e_example_org_missing is listed but missing"
-            ),
+            format!("{FIXTURE}/tags.csv:7: 20200102/node-e_example_org_missing is listed but missing"),
             format!("{FIXTURE}/20200102/node-f_example_org_unlisted: not listed in tags.csv"),
         ]
     );
@@ -63,8 +58,7 @@ fn lists_vm_days_in_order_and_reports_listing_problems() {
 
 #[test]
 fn date_filter_and_strict_mode() {
-    let (pl, report) =
-        PlanetLab::open(FIXTURE, Some(&["20200101"]), &ImportOptions::default()).unwrap();
+    let (pl, report) = PlanetLab::open(FIXTURE, Some(&["20200101"]), &ImportOptions::default()).unwrap();
     assert_eq!(pl.vm_days().len(), 2);
     // Only tags.csv problems remain: the 20200102 folder is not compared.
     assert_eq!(report.bad_rows.count, 2);
@@ -78,8 +72,7 @@ fn date_filter_and_strict_mode() {
 
     let err = PlanetLab::open(FIXTURE, Some(&["20200105"]), &ImportOptions::default()).unwrap_err();
     assert!(matches!(err, TraceError::Invalid(_)), "{err}");
-    let err =
-        PlanetLab::open(FIXTURE, Some(&["2020-01-01"]), &ImportOptions::default()).unwrap_err();
+    let err = PlanetLab::open(FIXTURE, Some(&["2020-01-01"]), &ImportOptions::default()).unwrap_err();
     assert!(matches!(err, TraceError::Invalid(_)), "{err}");
 }
 
@@ -150,10 +143,7 @@ fn malformed_days_are_reported_with_file_and_line() {
         ]
     );
     let err = pl.load(&gamma, &ImportOptions::strict()).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("{path}:5: CPU percent: not a number: \"abc\"")
-    );
+    assert_eq!(err.to_string(), format!("{path}:5: CPU percent: not a number: \"abc\""));
 
     let (short, report) = pl.load(&day("short"), &ImportOptions::default()).unwrap();
     assert_eq!(short.len(), 288);
@@ -183,10 +173,7 @@ fn malformed_days_are_reported_with_file_and_line() {
     assert_eq!(all[1], g);
     assert_eq!(report.bad_rows.count, 8);
     let err = pl.load_all(&ImportOptions::strict()).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("{path}:5: CPU percent: not a number: \"abc\"")
-    );
+    assert_eq!(err.to_string(), format!("{path}:5: CPU percent: not a number: \"abc\""));
 
     // As workloads, the short day's trailing absent reading is trimmed.
     let (ws, _) = pl.load_workloads(1.0, &ImportOptions::default()).unwrap();
@@ -205,10 +192,7 @@ fn real_tags(root: &Path) -> BTreeMap<(String, String), String> {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (
-                (f[0].to_string(), f[1].to_string()),
-                f[3].trim().to_string(),
-            )
+            ((f[0].to_string(), f[1].to_string()), f[3].trim().to_string())
         })
         .collect()
 }
@@ -230,11 +214,7 @@ fn real_planetlab_trace() {
         all.len(),
         report.samples,
         elapsed.as_secs_f64() * 1e3,
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
+        if cfg!(debug_assertions) { "debug" } else { "release" }
     );
     assert_eq!(open_report.rows, 5_605);
     assert!(open_report.bad_rows.is_empty());
@@ -247,11 +227,7 @@ fn real_planetlab_trace() {
     assert!(report.bad_rows.is_empty());
     for series in &all {
         assert_eq!(series.len(), 288);
-        assert!(
-            series
-                .iter()
-                .all(|v| v.is_some_and(|f| (0.0..=1.0).contains(&f)))
-        );
+        assert!(series.iter().all(|v| v.is_some_and(|f| (0.0..=1.0).contains(&f))));
     }
     let tags = real_tags(root);
     assert_eq!(tags.len(), 5_605);
@@ -263,13 +239,7 @@ fn real_planetlab_trace() {
             day.name()
         );
     }
-    assert_eq!(
-        pl.vm_days()
-            .iter()
-            .filter(|d| d.vm_file.contains(' '))
-            .count(),
-        182
-    );
+    assert_eq!(pl.vm_days().iter().filter(|d| d.vm_file.contains(' ')).count(), 182);
     // Spot check one reading against the file itself.
     let first = &pl.vm_days()[0];
     let text = std::fs::read_to_string(pl.path_of(first)).unwrap();

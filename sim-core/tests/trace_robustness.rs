@@ -6,8 +6,8 @@ use std::path::Path;
 use proptest::prelude::*;
 use sim_core::metric::METRICS;
 use sim_core::trace::{
-    AzureOptions, AzureSelection, ImportOptions, ImportReport, PlanetLab, TraceError,
-    TraceWorkload, VmSample, assemble_azure, load_gwa_vm, load_opendc, read_neutral,
+    AzureOptions, AzureSelection, ImportOptions, ImportReport, PlanetLab, TraceError, TraceWorkload, VmSample,
+    assemble_azure, load_gwa_vm, load_opendc, read_neutral,
 };
 
 const GWA_HEADER: &str = "Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage \
@@ -67,18 +67,14 @@ fn run_all(bytes: &[u8]) {
 
         // PlanetLab: a garbage VM file, then a garbage tags.csv.
         let pl = d.join("pl");
-        write(
-            &pl,
-            "tags.csv",
-            b"date,vm_file,host,slice\n20200101,x y,h,s\n",
-        );
+        write(&pl, "tags.csv", b"date,vm_file,host,slice\n20200101,x y,h,s\n");
         write(&pl, "20200101/x y", bytes);
         if let Ok((p, _)) = PlanetLab::open(&pl, None, &opts) {
             check(p.load_workloads(1.0, &opts));
-            if let Some(day) = p.vm_days().first() {
-                if let Ok((series, _)) = p.load(day, &opts) {
-                    assert_eq!(series.len(), 288);
-                }
+            if let Some(day) = p.vm_days().first()
+                && let Ok((series, _)) = p.load(day, &opts)
+            {
+                assert_eq!(series.len(), 288);
             }
         }
         write(&pl, "tags.csv", bytes);
@@ -97,11 +93,7 @@ fn run_all(bytes: &[u8]) {
         write(
             &od,
             "trace.csv",
-            &[
-                b"id,timestamp,duration,cpu_count,cpu_usage\n".as_slice(),
-                bytes,
-            ]
-            .concat(),
+            &[b"id,timestamp,duration,cpu_count,cpu_usage\n".as_slice(), bytes].concat(),
         );
         check(load_opendc(&od, |_| true, &opts));
         write(&od, "meta.csv", bytes);
@@ -114,16 +106,11 @@ fn run_all(bytes: &[u8]) {
             import: opts,
             ..AzureOptions::default()
         };
-        let sample = VmSample {
-            seed: 0,
-            max_vms: 10,
-        };
+        let sample = VmSample { seed: 0, max_vms: 10 };
         let _ = AzureSelection::select(&az.join("vmtable.csv"), |_| true, sample, &aopts);
         write(&az, "vmtable.csv", b"1,s,d,0,86400,1,1,1,Unknown,2,4\n");
         write(&az, "r.csv", bytes);
-        if let Ok((sel, _)) =
-            AzureSelection::select(&az.join("vmtable.csv"), |_| true, sample, &aopts)
-        {
+        if let Ok((sel, _)) = AzureSelection::select(&az.join("vmtable.csv"), |_| true, sample, &aopts) {
             check(assemble_azure(&sel, &[az.join("r.csv")], &aopts));
         }
 

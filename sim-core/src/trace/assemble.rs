@@ -156,13 +156,7 @@ impl Assembler {
 
     /// Adds a streamed [`Sample`], declaring its workload (with default metadata) if it is
     /// new.
-    pub fn push_sample(
-        &mut self,
-        sample: &Sample,
-        file: FileId,
-        line: u64,
-        report: &mut ImportReport,
-    ) {
+    pub fn push_sample(&mut self, sample: &Sample, file: FileId, line: u64, report: &mut ImportReport) {
         let id = match self.id(&sample.workload) {
             Some(id) => id,
             None => self.declare(&sample.workload, WorkloadMeta::default()),
@@ -177,11 +171,7 @@ impl Assembler {
 
     /// Builds every workload that has at least one sample, in declaration order. Declared
     /// workloads without samples are left out (and noted).
-    pub fn finish(
-        self,
-        opts: &ImportOptions,
-        report: &mut ImportReport,
-    ) -> Result<Vec<TraceWorkload>, TraceError> {
+    pub fn finish(self, opts: &ImportOptions, report: &mut ImportReport) -> Result<Vec<TraceWorkload>, TraceError> {
         let Assembler {
             step_secs,
             entries,
@@ -335,9 +325,7 @@ fn place<'f>(
         }
         let grid_t = i128::from(first.t_secs) + i128::from(slot) * step_i;
         let err = (i128::from(s.t_secs) - grid_t).unsigned_abs();
-        report.max_snap_secs = report
-            .max_snap_secs
-            .max(u64::try_from(err).unwrap_or(u64::MAX));
+        report.max_snap_secs = report.max_snap_secs.max(u64::try_from(err).unwrap_or(u64::MAX));
         slots.push(slot);
     }
 
@@ -392,9 +380,7 @@ fn place<'f>(
             col.drain(..lo);
         }
     }
-    let start_secs = first
-        .t_secs
-        .saturating_add((lo as i64).saturating_mul(i64::from(step)));
+    let start_secs = first.t_secs.saturating_add((lo as i64).saturating_mul(i64::from(step)));
     Ok(Some(TraceWorkload {
         name: entry.name.clone(),
         tags: entry.meta.tags.clone(),
@@ -422,15 +408,9 @@ mod tests {
         let w = a.declare("w", WorkloadMeta::default());
         let mut r = ImportReport::default();
         // times: 1000, 1301 (jitter), 1600, 1600 (dup), 2500 (gap of 2), 1000+... unsorted
-        for (line, (t, v)) in [
-            (1301, 2.0),
-            (1000, 1.0),
-            (1600, 3.0),
-            (1600, 9.0),
-            (2500, 5.0),
-        ]
-        .into_iter()
-        .enumerate()
+        for (line, (t, v)) in [(1301, 2.0), (1000, 1.0), (1600, 3.0), (1600, 9.0), (2500, 5.0)]
+            .into_iter()
+            .enumerate()
         {
             a.push(w, t, cpu(v), f, line as u64 + 1, &mut r);
         }
@@ -527,11 +507,7 @@ mod tests {
         let mut a = Assembler::new(Some(300));
         a.declare("quiet", WorkloadMeta::default());
         let mut r = ImportReport::default();
-        assert!(
-            a.finish(&ImportOptions::default(), &mut r)
-                .unwrap()
-                .is_empty()
-        );
+        assert!(a.finish(&ImportOptions::default(), &mut r).unwrap().is_empty());
         assert_eq!(r.notes.count, 1);
     }
 }

@@ -47,9 +47,7 @@ use std::path::{Path, PathBuf};
 use rand::Rng as _;
 
 use super::assemble::{Assembler, WorkloadMeta};
-use super::input::{
-    Line, LineReader, open_input, parse_non_negative, parse_secs, quote, split_exact, text,
-};
+use super::input::{Line, LineReader, open_input, parse_non_negative, parse_secs, quote, split_exact, text};
 use super::report::{ImportOptions, ImportReport, Issue, TraceError};
 use super::workload::TraceWorkload;
 use crate::metric::{MetricSet, PerMetric};
@@ -147,26 +145,11 @@ fn parse_vm(line: u64, t: &[u8], opts: &AzureOptions) -> Result<AzureVm, String>
              avgcpu,p95maxcpu,vmcategory,vmcorecount,vmmemory), found {n}"
         )
     })?;
-    let [
-        vmid,
-        sub,
-        dep,
-        created,
-        deleted,
-        max,
-        avg,
-        p95,
-        cat,
-        cores,
-        mem,
-    ] = f;
+    let [vmid, sub, dep, created, deleted, max, avg, p95, cat, cores, mem] = f;
     let id = |f: &[u8], what: &str| -> Result<String, String> {
         let s = text(f, what)?;
         if s.is_empty() || s.contains(';') {
-            return Err(format!(
-                "{what}: must be non-empty and without `;`: {}",
-                quote(f)
-            ));
+            return Err(format!("{what}: must be non-empty and without `;`: {}", quote(f)));
         }
         Ok(s.to_string())
     };
@@ -244,9 +227,7 @@ impl Iterator for AzureVmTable {
                 Ok(Some((_, Line::Text(t)))) if t.trim_ascii().is_empty() => continue,
                 Ok(Some((1, Line::Text(t)))) if t.starts_with(b"vmid") => continue,
                 Ok(Some((no, Line::Text(t)))) => (no, parse_vm(no, t, &self.opts)),
-                Ok(Some((no, Line::TooLong))) => {
-                    (no, Err("line longer than 1 MiB (binary data?)".into()))
-                }
+                Ok(Some((no, Line::TooLong))) => (no, Err("line longer than 1 MiB (binary data?)".into())),
             };
             self.report.rows += 1;
             match parsed {
@@ -314,9 +295,7 @@ impl AzureSelection {
             matched += 1;
             if let Some(first) = kept.get(&vm.vmid) {
                 let msg = format!("VM id listed twice (first on line {})", first.line);
-                table
-                    .report
-                    .bad_row(&opts.import, Issue::at(&label, vm.line, msg))?;
+                table.report.bad_row(&opts.import, Issue::at(&label, vm.line, msg))?;
                 continue;
             }
             let p = splitmix64(stable_hash(&vm.vmid) ^ key);
@@ -450,15 +429,11 @@ struct Parsed {
 }
 
 fn parse_reading(t: &[u8]) -> Result<Parsed, String> {
-    let f = split_exact::<5>(t, b',').map_err(|n| {
-        format!("expected 5 fields (timestamp,vmid,min_cpu,max_cpu,avg_cpu), found {n}")
-    })?;
+    let f = split_exact::<5>(t, b',')
+        .map_err(|n| format!("expected 5 fields (timestamp,vmid,min_cpu,max_cpu,avg_cpu), found {n}"))?;
     let [ts, vmid, min, max, avg] = f;
     if vmid.is_empty() || std::str::from_utf8(vmid).is_err() {
-        return Err(format!(
-            "vmid: must be non-empty UTF-8 text: {}",
-            quote(vmid)
-        ));
+        return Err(format!("vmid: must be non-empty UTF-8 text: {}", quote(vmid)));
     }
     let start = (vmid.as_ptr() as usize).saturating_sub(t.as_ptr() as usize);
     Ok(Parsed {
@@ -534,9 +509,7 @@ impl AzureReadings {
                 Ok(Some((_, Line::Text(t)))) if t.trim_ascii().is_empty() => continue,
                 Ok(Some((1, Line::Text(t)))) if t.starts_with(b"timestamp") => continue,
                 Ok(Some((no, Line::Text(t)))) => (no, parse_reading(t)),
-                Ok(Some((no, Line::TooLong))) => {
-                    (no, Err("line longer than 1 MiB (binary data?)".into()))
-                }
+                Ok(Some((no, Line::TooLong))) => (no, Err("line longer than 1 MiB (binary data?)".into())),
             };
             self.report.rows += 1;
             match result {
@@ -590,9 +563,7 @@ pub fn readings_files(dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
         let Some(rest) = name.strip_prefix("vm_cpu_readings-file-") else {
             continue;
         };
-        let base = rest
-            .strip_suffix(".csv.gz")
-            .or_else(|| rest.strip_suffix(".csv"));
+        let base = rest.strip_suffix(".csv.gz").or_else(|| rest.strip_suffix(".csv"));
         let Some((k, n)) = base.and_then(|b| b.split_once("-of-")) else {
             continue;
         };
@@ -636,14 +607,7 @@ pub fn assemble_azure(
         }
         let cores = r.avg_cpu_pct / 100.0 * vm.cores;
         let file = asm.file(r.file);
-        asm.push(
-            id,
-            r.t_secs,
-            [Some(cores), None, None, None],
-            file,
-            r.line,
-            &mut local,
-        );
+        asm.push(id, r.t_secs, [Some(cores), None, None, None], file, r.line, &mut local);
     }
     let mut report = readings.into_report();
     report.merge(local, opts.import.max_messages);

@@ -31,11 +31,7 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(
-        bytes
-            .iter()
-            .fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0')),
-    )
+    Some(bytes.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0')))
 }
 
 /// Parses `YYYYMMDD` (a PlanetLab day folder) into `(year, month, day)`.
@@ -125,10 +121,7 @@ mod tests {
     fn iso_timestamps() {
         // `date -u -d 2013-08-12T13:40:46Z +%s` = 1376314846
         assert_eq!(parse_iso8601_utc("2013-08-12T13:40:46Z"), Ok(1_376_314_846));
-        assert_eq!(
-            parse_iso8601_utc("2013-08-12 13:40:46+00:00"),
-            Ok(1_376_314_846)
-        );
+        assert_eq!(parse_iso8601_utc("2013-08-12 13:40:46+00:00"), Ok(1_376_314_846));
         for bad in [
             "",
             "2013-08-12T13:40:46",

@@ -24,11 +24,7 @@ impl CsvRows {
     }
 
     /// As [`CsvRows::open`], from any buffered reader labelled `label` in messages.
-    pub(crate) fn from_reader(
-        input: Box<dyn BufRead>,
-        label: &str,
-        header: &[&str],
-    ) -> Result<Self, TraceError> {
+    pub(crate) fn from_reader(input: Box<dyn BufRead>, label: &str, header: &[&str]) -> Result<Self, TraceError> {
         let rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -41,20 +37,15 @@ impl CsvRows {
         let ok = match rows.rdr.read_byte_record(&mut rows.record) {
             Ok(true) => {
                 rows.record.len() == header.len()
-                    && rows
-                        .record
-                        .iter()
-                        .zip(header)
-                        .enumerate()
-                        .all(|(i, (got, want))| {
-                            let got = got.trim_ascii();
-                            let got = if i == 0 {
-                                got.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(got)
-                            } else {
-                                got
-                            };
-                            got == want.as_bytes()
-                        })
+                    && rows.record.iter().zip(header).enumerate().all(|(i, (got, want))| {
+                        let got = got.trim_ascii();
+                        let got = if i == 0 {
+                            got.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(got)
+                        } else {
+                            got
+                        };
+                        got == want.as_bytes()
+                    })
             }
             Ok(false) => {
                 return Err(TraceError::Format(Issue::in_file(

@@ -147,8 +147,7 @@ impl GwaRow {
 }
 
 fn parse_row(line: u64, text: &[u8]) -> Result<GwaRow, String> {
-    let f = split_exact::<11>(text, b';')
-        .map_err(|n| format!("expected 11 fields separated by `;`, found {n}"))?;
+    let f = split_exact::<11>(text, b';').map_err(|n| format!("expected 11 fields separated by `;`, found {n}"))?;
     let num = |i: usize| {
         parse_non_negative(
             f.get(i).copied().unwrap_or_default(),
@@ -187,11 +186,8 @@ impl GwaReader {
         let label = path.display().to_string();
         let mut lines = LineReader::new(open_input(path, 64 * 1024)?);
         let header_ok = match lines.next_line() {
-            Ok(Some((_, Line::Text(t)))) => split_exact::<11>(t, b';').is_ok_and(|f| {
-                f.iter()
-                    .zip(GWA_HEADER)
-                    .all(|(got, want)| *got == want.as_bytes())
-            }),
+            Ok(Some((_, Line::Text(t)))) => split_exact::<11>(t, b';')
+                .is_ok_and(|f| f.iter().zip(GWA_HEADER).all(|(got, want)| *got == want.as_bytes())),
             Ok(Some((_, Line::TooLong))) => false,
             Ok(None) => {
                 return Err(TraceError::Format(Issue::in_file(&label, "empty file")));
@@ -237,17 +233,11 @@ impl Iterator for GwaReader {
                 }
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(TraceError::io_at(
-                        &self.label,
-                        self.lines.line_no() + 1,
-                        e,
-                    )));
+                    return Some(Err(TraceError::io_at(&self.label, self.lines.line_no() + 1, e)));
                 }
                 Ok(Some((_, Line::Text(t)))) if t.trim_ascii().is_empty() => continue,
                 Ok(Some((no, Line::Text(t)))) => (no, parse_row(no, t)),
-                Ok(Some((no, Line::TooLong))) => {
-                    (no, Err("line longer than 1 MiB (binary data?)".into()))
-                }
+                Ok(Some((no, Line::TooLong))) => (no, Err("line longer than 1 MiB (binary data?)".into())),
             };
             self.report.rows += 1;
             match parsed {
@@ -267,10 +257,7 @@ impl Iterator for GwaReader {
 
 /// Reads one GWA-T-12 file as a workload named after the file (without extension), tagged
 /// `cores:<n>` and `mem_gib:<x>` from its capacity, with all four metrics at 300 s.
-pub fn load_gwa_vm(
-    path: &Path,
-    opts: &ImportOptions,
-) -> Result<(TraceWorkload, ImportReport), TraceError> {
+pub fn load_gwa_vm(path: &Path, opts: &ImportOptions) -> Result<(TraceWorkload, ImportReport), TraceError> {
     let label = path.display().to_string();
     let mut reader = GwaReader::open(path, opts)?;
     let mut rows = Vec::new();
@@ -279,10 +266,7 @@ pub fn load_gwa_vm(
     }
     let mut report = reader.into_report();
     let Some(first) = rows.first() else {
-        return Err(TraceError::Format(Issue::in_file(
-            &label,
-            "no valid data row",
-        )));
+        return Err(TraceError::Format(Issue::in_file(&label, "no valid data row")));
     };
     let name = path
         .file_stem()
@@ -303,11 +287,7 @@ pub fn load_gwa_vm(
             step_secs: Some(STEP_SECS),
         },
     );
-    let mut prev_cap = (
-        first.cpu_cores,
-        first.cpu_capacity_mhz,
-        first.mem_capacity_kb,
-    );
+    let mut prev_cap = (first.cpu_cores, first.cpu_capacity_mhz, first.mem_capacity_kb);
     for row in &rows {
         let cap = (row.cpu_cores, row.cpu_capacity_mhz, row.mem_capacity_kb);
         if cap != prev_cap {
@@ -338,21 +318,11 @@ pub fn load_gwa_vm(
                 ),
             );
         }
-        asm.push(
-            id,
-            row.start_secs(),
-            row.values(),
-            file,
-            row.line,
-            &mut report,
-        );
+        asm.push(id, row.start_secs(), row.values(), file, row.line, &mut report);
     }
     let mut out = asm.finish(opts, &mut report)?;
     match out.pop() {
         Some(w) => Ok((w, report)),
-        None => Err(TraceError::Format(Issue::in_file(
-            &label,
-            "no valid data row",
-        ))),
+        None => Err(TraceError::Format(Issue::in_file(&label, "no valid data row"))),
     }
 }

@@ -206,10 +206,7 @@ pub(crate) fn parse_secs(field: &[u8], what: &str) -> Result<i64, String> {
     match s.parse::<f64>() {
         // 2^62 s is far beyond any trace and keeps later arithmetic away from overflow.
         Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 4.6e18 => Ok(v as i64),
-        _ => Err(format!(
-            "{what}: not a whole number of seconds: {}",
-            quote(field)
-        )),
+        _ => Err(format!("{what}: not a whole number of seconds: {}", quote(field))),
     }
 }
 
@@ -250,11 +247,7 @@ mod tests {
         let got = lines(b"short\n0123456789abcdef\nok\n", 8);
         assert_eq!(
             got,
-            vec![
-                (1, Some(b"short".to_vec())),
-                (2, None),
-                (3, Some(b"ok".to_vec()))
-            ]
+            vec![(1, Some(b"short".to_vec())), (2, None), (3, Some(b"ok".to_vec()))]
         );
     }
 

@@ -102,19 +102,13 @@ fn parse_record(line: u64, record: &csv::ByteRecord) -> Result<NeutralRecord, St
         }
     }
     let mut values: PerMetric<Option<f64>> = [None; 4];
-    for ((slot, field), name) in values
-        .iter_mut()
-        .zip([cpu, mem, disk, net])
-        .zip(&NEUTRAL_HEADER[3..])
-    {
+    for ((slot, field), name) in values.iter_mut().zip([cpu, mem, disk, net]).zip(&NEUTRAL_HEADER[3..]) {
         if !field.trim_ascii().is_empty() {
             *slot = Some(parse_non_negative(field, name)?);
         }
     }
     if values.iter().all(Option::is_none) {
-        return Err(
-            "no metric value (at least one of cpu_cores, mem_gib, disk_mbps, net_mbps)".into(),
-        );
+        return Err("no metric value (at least one of cpu_cores, mem_gib, disk_mbps, net_mbps)".into());
     }
     Ok(NeutralRecord {
         line,
@@ -146,11 +140,7 @@ impl NeutralReader {
     }
 
     /// Reads neutral CSV (plain or gzip) from any reader, named `label` in messages.
-    pub fn from_reader(
-        reader: impl Read + 'static,
-        label: &str,
-        opts: &ImportOptions,
-    ) -> Result<Self, TraceError> {
+    pub fn from_reader(reader: impl Read + 'static, label: &str, opts: &ImportOptions) -> Result<Self, TraceError> {
         let input = maybe_gunzip(reader).map_err(|e| TraceError::io(label, e))?;
         Ok(NeutralReader {
             rows: CsvRows::from_reader(input, label, &NEUTRAL_HEADER)?,
@@ -219,8 +209,7 @@ fn workload_meta(tags: &[String]) -> Result<WorkloadMeta, String> {
             }
             meta.step_secs = step;
         } else if let Some(i) = CAPACITY_TAGS.iter().position(|k| *k == key) {
-            let v = parse_non_negative(value.as_bytes(), key)
-                .map_err(|e| format!("tag {tag:?}: {e}"))?;
+            let v = parse_non_negative(value.as_bytes(), key).map_err(|e| format!("tag {tag:?}: {e}"))?;
             if let Some(slot) = meta.capacity.get_mut(i) {
                 *slot = Some(v);
             }
@@ -232,10 +221,7 @@ fn workload_meta(tags: &[String]) -> Result<WorkloadMeta, String> {
 }
 
 /// Reads a neutral file into workloads (in order of first appearance).
-pub fn read_neutral(
-    path: &Path,
-    opts: &ImportOptions,
-) -> Result<(Vec<TraceWorkload>, ImportReport), TraceError> {
+pub fn read_neutral(path: &Path, opts: &ImportOptions) -> Result<(Vec<TraceWorkload>, ImportReport), TraceError> {
     assemble(NeutralReader::open(path, opts)?, opts)
 }
 
@@ -248,15 +234,11 @@ pub fn read_neutral_from(
     assemble(NeutralReader::from_reader(reader, label, opts)?, opts)
 }
 
-fn assemble(
-    mut reader: NeutralReader,
-    opts: &ImportOptions,
-) -> Result<(Vec<TraceWorkload>, ImportReport), TraceError> {
+fn assemble(mut reader: NeutralReader, opts: &ImportOptions) -> Result<(Vec<TraceWorkload>, ImportReport), TraceError> {
     let label = reader.rows.label().to_string();
     let mut asm = Assembler::new(None);
     let file = asm.file(&label);
-    let mut first_tags: std::collections::BTreeMap<String, (Vec<String>, u64)> =
-        std::collections::BTreeMap::new();
+    let mut first_tags: std::collections::BTreeMap<String, (Vec<String>, u64)> = std::collections::BTreeMap::new();
     let mut local = ImportReport::default();
     while let Some(rec) = reader.next() {
         let rec = rec?;
@@ -267,9 +249,7 @@ fn assemble(
                         "tags of workload {:?} differ from its first row (line {first_line})",
                         rec.workload
                     );
-                    reader
-                        .report
-                        .bad_row(opts, Issue::at(&label, rec.line, msg))?;
+                    reader.report.bad_row(opts, Issue::at(&label, rec.line, msg))?;
                     continue;
                 }
                 id
@@ -280,9 +260,7 @@ fn assemble(
                     asm.declare(&rec.workload, meta)
                 }
                 Err(msg) => {
-                    reader
-                        .report
-                        .bad_row(opts, Issue::at(&label, rec.line, msg))?;
+                    reader.report.bad_row(opts, Issue::at(&label, rec.line, msg))?;
                     continue;
                 }
             },
@@ -358,9 +336,7 @@ fn write_error(e: csv::Error) -> TraceError {
 /// The `tags` cell of a workload: its tags, then `step_secs=`, then known capacities.
 fn neutral_tags(w: &TraceWorkload) -> Result<String, TraceError> {
     if w.name.is_empty() {
-        return Err(TraceError::Invalid(
-            "workload name must not be empty".into(),
-        ));
+        return Err(TraceError::Invalid("workload name must not be empty".into()));
     }
     let mut out: Vec<String> = Vec::with_capacity(w.tags.len() + 5);
     for tag in &w.tags {

@@ -148,10 +148,7 @@ fn parse_meta_row(line: u64, f: [&[u8]; 6]) -> Result<OpenDcVm, String> {
 }
 
 /// Reads `meta.csv` (rows in file order; a repeated id is a bad row).
-pub fn read_opendc_meta(
-    path: &Path,
-    opts: &ImportOptions,
-) -> Result<(Vec<OpenDcVm>, ImportReport), TraceError> {
+pub fn read_opendc_meta(path: &Path, opts: &ImportOptions) -> Result<(Vec<OpenDcVm>, ImportReport), TraceError> {
     let mut rows = CsvRows::open(path, &META_HEADER)?;
     let label = rows.label().to_string();
     let mut report = ImportReport::default();
@@ -302,10 +299,7 @@ pub fn load_opendc(
                 Issue::at(
                     &label,
                     frag.line,
-                    format!(
-                        "VM {:?} is not in meta.csv (or its row was rejected)",
-                        frag.id
-                    ),
+                    format!("VM {:?} is not in meta.csv (or its row was rejected)", frag.id),
                 ),
             )?;
             continue;
@@ -323,9 +317,7 @@ pub fn load_opendc(
                 "duration {} ms is longer than {MAX_STEPS_PER_FRAGMENT} samples",
                 frag.duration_ms
             ))
-        } else if start < vm.start_secs.saturating_sub(slack)
-            || frag.end_secs > vm.stop_secs.saturating_add(slack)
-        {
+        } else if start < vm.start_secs.saturating_sub(slack) || frag.end_secs > vm.stop_secs.saturating_add(slack) {
             Some(format!(
                 "fragment [{start}, {}] s lies outside VM {}'s lifetime [{}, {}] s in meta.csv",
                 frag.end_secs, vm.id, vm.start_secs, vm.stop_secs
@@ -371,14 +363,7 @@ pub fn load_opendc(
         }
         for k in 0..steps {
             let t = start.saturating_add(i64::try_from(k).unwrap_or(0) * i64::from(STEP_SECS));
-            asm.push(
-                target,
-                t,
-                [Some(cores), None, None, None],
-                file,
-                frag.line,
-                local,
-            );
+            asm.push(target, t, [Some(cores), None, None, None], file, frag.line, local);
         }
     }
     report.merge(reader.into_report(), opts.max_messages);

@@ -86,11 +86,7 @@ impl VmDay {
     /// The day as a workload of a `vm_cores`-core VM: CPU in cores = fraction × `vm_cores`,
     /// capacity `vm_cores`, step 300 s from 00:00 UTC, leading and trailing absent readings
     /// trimmed. Fails when `vm_cores` is not a positive number or no reading is present.
-    pub fn to_workload(
-        &self,
-        cpu_fraction: &[Option<f64>],
-        vm_cores: f64,
-    ) -> Result<TraceWorkload, TraceError> {
+    pub fn to_workload(&self, cpu_fraction: &[Option<f64>], vm_cores: f64) -> Result<TraceWorkload, TraceError> {
         if !(vm_cores.is_finite() && vm_cores > 0.0) {
             return Err(TraceError::Invalid(format!(
                 "vm_cores must be a positive number, got {vm_cores}"
@@ -99,10 +95,7 @@ impl VmDay {
         let lo = cpu_fraction.iter().position(Option::is_some);
         let hi = cpu_fraction.iter().rposition(Option::is_some);
         let (Some(lo), Some(hi)) = (lo, hi) else {
-            return Err(TraceError::Invalid(format!(
-                "{}: no reading present",
-                self.name()
-            )));
+            return Err(TraceError::Invalid(format!("{}: no reading present", self.name())));
         };
         let cpu: Vec<Option<f64>> = cpu_fraction
             .get(lo..=hi)
@@ -146,9 +139,7 @@ impl PlanetLab {
                 let mut set = BTreeSet::new();
                 for d in list {
                     if civil::parse_yyyymmdd(d).is_none() {
-                        return Err(TraceError::Invalid(format!(
-                            "date {d:?} is not a YYYYMMDD date"
-                        )));
+                        return Err(TraceError::Invalid(format!("date {d:?} is not a YYYYMMDD date")));
                     }
                     set.insert((*d).to_string());
                 }
@@ -212,10 +203,7 @@ impl PlanetLab {
                 if !listed_names.contains(name.as_str()) {
                     report.bad_row(
                         opts,
-                        Issue::in_file(
-                            &dir.join(name).display().to_string(),
-                            "not listed in tags.csv",
-                        ),
+                        Issue::in_file(&dir.join(name).display().to_string(), "not listed in tags.csv"),
                     )?;
                 }
             }
@@ -248,11 +236,7 @@ impl PlanetLab {
 
     /// One VM-day's 288 CPU fractions (percent / 100); `None` where a reading is missing or
     /// was rejected.
-    pub fn load(
-        &self,
-        day: &VmDay,
-        opts: &ImportOptions,
-    ) -> Result<(CpuFractions, ImportReport), TraceError> {
+    pub fn load(&self, day: &VmDay, opts: &ImportOptions) -> Result<(CpuFractions, ImportReport), TraceError> {
         let mut report = ImportReport::default();
         let series = read_day(&self.path_of(day), opts, &mut report)?;
         Ok((series, report))
@@ -260,10 +244,7 @@ impl PlanetLab {
 
     /// Every VM-day's fractions, in [`PlanetLab::vm_days`] order, read in parallel. Under
     /// [`super::BadRows::Fail`] the error is the first in that order.
-    pub fn load_all(
-        &self,
-        opts: &ImportOptions,
-    ) -> Result<(Vec<CpuFractions>, ImportReport), TraceError> {
+    pub fn load_all(&self, opts: &ImportOptions) -> Result<(Vec<CpuFractions>, ImportReport), TraceError> {
         let results: Vec<Result<(CpuFractions, ImportReport), TraceError>> =
             self.days.par_iter().map(|d| self.load(d, opts)).collect();
         let mut report = ImportReport::default();
@@ -289,10 +270,7 @@ impl PlanetLab {
             if series.iter().all(Option::is_none) {
                 report.note(
                     opts,
-                    Issue::in_file(
-                        &self.path_of(day).display().to_string(),
-                        "no valid reading; left out",
-                    ),
+                    Issue::in_file(&self.path_of(day).display().to_string(), "no valid reading; left out"),
                 );
                 continue;
             }
@@ -359,11 +337,7 @@ fn parse_tags_row(fields: [&[u8]; 4], line: u64) -> Result<VmDay, String> {
         return Err(format!("date {date:?} is not a YYYYMMDD date"));
     }
     let vm_file = text(vm_file, "vm_file")?;
-    if vm_file.trim().is_empty()
-        || vm_file.contains(['/', '\\', '\0'])
-        || vm_file == "."
-        || vm_file == ".."
-    {
+    if vm_file.trim().is_empty() || vm_file.contains(['/', '\\', '\0']) || vm_file == "." || vm_file == ".." {
         return Err(format!("vm_file {vm_file:?} is not a plain file name"));
     }
     let host = text(host.trim_ascii(), "host")?;
@@ -412,11 +386,7 @@ fn list_files(
 }
 
 /// Parses one VM-day file (module docs) into exactly [`READINGS_PER_DAY`] fractions.
-fn read_day(
-    path: &Path,
-    opts: &ImportOptions,
-    report: &mut ImportReport,
-) -> Result<Vec<Option<f64>>, TraceError> {
+fn read_day(path: &Path, opts: &ImportOptions, report: &mut ImportReport) -> Result<Vec<Option<f64>>, TraceError> {
     let label = path.display().to_string();
     let mut lines = LineReader::new(open_input(path, 8 * 1024)?);
     let mut out: Vec<Option<f64>> = Vec::with_capacity(READINGS_PER_DAY);
@@ -442,10 +412,7 @@ fn read_day(
             report.rows += 1;
             if out.len() < READINGS_PER_DAY {
                 out.push(None);
-                report.bad_row(
-                    opts,
-                    Issue::at(&label, blank, "empty line (expected a CPU percent)"),
-                )?;
+                report.bad_row(opts, Issue::at(&label, blank, "empty line (expected a CPU percent)"))?;
             }
         }
         report.rows += 1;
@@ -455,9 +422,7 @@ fn read_day(
                 Issue::at(
                     &label,
                     no,
-                    format!(
-                        "more than {READINGS_PER_DAY} readings; the rest of the file is ignored"
-                    ),
+                    format!("more than {READINGS_PER_DAY} readings; the rest of the file is ignored"),
                 ),
             )?;
             return Ok(out);

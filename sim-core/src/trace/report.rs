@@ -247,9 +247,7 @@ mod tests {
         let skip = ImportOptions::default();
         assert!(r.bad_row(&skip, Issue::at("f", 1, "x")).is_ok());
         assert_eq!(r.bad_rows.count, 1);
-        let err = r
-            .bad_row(&ImportOptions::strict(), Issue::at("f", 2, "y"))
-            .unwrap_err();
+        let err = r.bad_row(&ImportOptions::strict(), Issue::at("f", 2, "y")).unwrap_err();
         assert_eq!(err.to_string(), "f:2: y");
         assert_eq!(r.bad_rows.count, 1);
     }

@@ -33,11 +33,7 @@ pub struct TraceWorkload {
 impl TraceWorkload {
     /// Number of steps.
     pub fn len(&self) -> usize {
-        METRICS
-            .iter()
-            .map(|m| self.values[m.index()].len())
-            .max()
-            .unwrap_or(0)
+        METRICS.iter().map(|m| self.values[m.index()].len()).max().unwrap_or(0)
     }
 
     /// Whether the workload has no step.
@@ -71,10 +67,7 @@ impl TraceWorkload {
 
     /// Number of present values of `metric`.
     pub fn present(&self, metric: Metric) -> usize {
-        self.values[metric.index()]
-            .iter()
-            .filter(|v| v.is_some())
-            .count()
+        self.values[metric.index()].iter().filter(|v| v.is_some()).count()
     }
 
     /// The steps with at least one present value: `(time_secs, values)`, in time order.
@@ -86,9 +79,7 @@ impl TraceWorkload {
                 self.value(i, Metric::Disk),
                 self.value(i, Metric::Net),
             ];
-            row.iter()
-                .any(Option::is_some)
-                .then(|| (self.time_secs(i), row))
+            row.iter().any(Option::is_some).then(|| (self.time_secs(i), row))
         })
     }
 }
