@@ -12,7 +12,11 @@ fn repo(p: &str) -> PathBuf {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -26,7 +30,10 @@ fn help_explains_every_command() {
 
 #[test]
 fn validate_accepts_shipped_scenarios() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(repo("scenarios")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "ron"));
     files.sort();
     assert!(!files.is_empty());
@@ -71,9 +78,18 @@ fn bad_files_never_panic() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("empty.ron", vec![]),
         ("binary.ron", vec![0, 159, 146, 150, 0, 1, 2]),
-        ("truncated.ron", b"Scenario(\n  archetypes: {\"web\": (tags: [\"w\"".to_vec()),
-        ("nan.ron", b"Scenario(slo: (penalty_usd_per_violation_minute: NaN))".to_vec()),
-        ("huge.ron", b"Scenario(workloads: [(archetype: \"x\", initial: 4000000000)])".to_vec()),
+        (
+            "truncated.ron",
+            b"Scenario(\n  archetypes: {\"web\": (tags: [\"w\"".to_vec(),
+        ),
+        (
+            "nan.ron",
+            b"Scenario(slo: (penalty_usd_per_violation_minute: NaN))".to_vec(),
+        ),
+        (
+            "huge.ron",
+            b"Scenario(workloads: [(archetype: \"x\", initial: 4000000000)])".to_vec(),
+        ),
         ("wrongtype.ron", b"Scenario(workloads: 5)".to_vec()),
     ];
     for (name, body) in cases {
@@ -84,7 +100,11 @@ fn bad_files_never_panic() {
         assert!(text(&o).contains(&p.display().to_string()), "{name}: {}", text(&o));
         assert!(!text(&o).contains("panicked"), "{name}");
     }
-    let o = bin().arg("validate").arg(dir.path().join("missing.ron")).output().unwrap();
+    let o = bin()
+        .arg("validate")
+        .arg(dir.path().join("missing.ron"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("cannot read file"), "{}", text(&o));
 }
@@ -109,20 +129,38 @@ fn run_writes_results_and_is_reproducible() {
     for f in ["summary.csv", "workloads.csv", "tags.csv", "series.csv", "actions.csv"] {
         let x = std::fs::read(a.join(f)).unwrap();
         assert!(!x.is_empty(), "{f}");
-        assert_eq!(x, std::fs::read(b.join(f)).unwrap(), "{f} differs between --threads 1 and 2");
+        assert_eq!(
+            x,
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between --threads 1 and 2"
+        );
     }
     let manifest = std::fs::read_to_string(a.join("manifest.ron")).unwrap();
-    assert!(manifest.contains("scenario_hash") && manifest.contains("seed: 42") && manifest.contains("\"duration=\\\"1d\\\"\""));
+    assert!(
+        manifest.contains("scenario_hash")
+            && manifest.contains("seed: 42")
+            && manifest.contains("\"duration=\\\"1d\\\"\"")
+    );
     let summary = std::fs::read_to_string(a.join("summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 3, "header + one row per policy");
 }
 
 #[test]
 fn run_rejects_bad_overrides_and_unwritable_output() {
-    let o = bin().arg("run").arg(repo("scenarios/quickstart.ron")).args(["--set", "cluster.placment=BestFit"]).output().unwrap();
+    let o = bin()
+        .arg("run")
+        .arg(repo("scenarios/quickstart.ron"))
+        .args(["--set", "cluster.placment=BestFit"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("did you mean `placement`"), "{}", text(&o));
-    let o = bin().arg("run").arg(repo("scenarios/quickstart.ron")).args(["--set", "seed"]).output().unwrap();
+    let o = bin()
+        .arg("run")
+        .arg(repo("scenarios/quickstart.ron"))
+        .args(["--set", "seed"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");

@@ -39,7 +39,7 @@ pub struct Acc {
     pub demand: [f64; 4],
     /// Served (used) integral per metric (unit·ms).
     pub served: [f64; 4],
-    /// Allocated capacity integral per metric (unit·ms).
+    /// Allocated capacity (ready instances, whether or not restarting) per metric (unit·ms).
     pub capacity: [f64; 4],
     /// Unmet demand per metric (unit·ms).
     pub unmet: [f64; 4],

@@ -105,6 +105,13 @@ impl Allocation {
         self.cache = c;
     }
 
+    /// Whether the cached values match the groups (checked by the invariant tests).
+    pub fn cache_is_consistent(&self, catalog: &Catalog) -> bool {
+        let mut copy = self.clone();
+        copy.refresh(catalog);
+        copy.cache == self.cache
+    }
+
     /// Summary for policies.
     pub fn summary(&self, catalog: &Catalog) -> AllocSummary {
         let mut s = AllocSummary::default();
@@ -225,6 +232,7 @@ impl Allocation {
             let n = self.groups[gi].count();
             cost.add(self.shrink(catalog, nodes, gi, n, now, billing_min_ms));
         }
+        self.refresh(catalog);
         cost
     }
 
@@ -284,6 +292,7 @@ impl Allocation {
                 }
             }
         }
+        self.refresh(catalog);
         out
     }
 
@@ -339,6 +348,7 @@ mod tests {
             0
         );
         let r = a.reconcile(&cat, &mut nodes, Target { ty: m5, replicas: 5 }, SimTime(1000), 60_000);
+        assert!(a.cache_is_consistent(&cat));
         assert_eq!(r.launched.map(|l| l.1), Some(3));
         let s = a.summary(&cat);
         assert_eq!((s.ready, s.pending), (2, 3));
@@ -355,6 +365,8 @@ mod tests {
         );
         assert_eq!(r.released.instance_usd, 0.0);
         assert_eq!(a.summary(&cat).ready, 1);
+        assert!(a.cache_is_consistent(&cat));
+        assert_eq!(a.cache().ready, 1);
     }
 
     #[test]

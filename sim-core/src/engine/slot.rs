@@ -252,7 +252,7 @@ impl<S> Slot<S> {
         for m in 0..4 {
             acc.demand[m] += d[m] * dt;
             acc.served[m] += served[m];
-            acc.capacity[m] += usable[m] * dt;
+            acc.capacity[m] += cap[m] * dt;
             acc.unmet[m] += unmet[m];
         }
         // SPEC elasticity on CPU: supply = what could be served (credit throttling included).
@@ -266,7 +266,7 @@ impl<S> Slot<S> {
             acc.tau_o_ms += dt;
         }
         let rate = served.map(|s| s / dt);
-        self.profile.observe(&rate, &usable, to - from, violation);
+        self.profile.observe(&rate, &cap, to - from, violation);
         if let Some(tr) = self.trace.as_deref_mut() {
             let bucket = from / ctx.series_ms.max(1);
             if tr.current_bucket != Some(bucket) {
@@ -280,7 +280,7 @@ impl<S> Slot<S> {
             tr.current.running_ms += to - from;
             for m in 0..4 {
                 tr.current.demand[m] += d[m] * dt;
-                tr.current.allocation[m] += usable[m] * dt;
+                tr.current.allocation[m] += cap[m] * dt;
                 tr.current.served[m] += served[m];
             }
         }
@@ -320,6 +320,9 @@ impl<S> Slot<S> {
                     usable[m] * dt
                 ));
             }
+        }
+        if !self.alloc.cache_is_consistent(ctx.catalog) {
+            self.broken.push(format!("[{from},{to}) allocation cache out of date"));
         }
         if self.backlog.is_nan() || self.backlog < 0.0 {
             self.broken

@@ -89,11 +89,12 @@ impl Policy for ThresholdPolicy {
             }
         }
         let mut target = target_for_need(ctx.catalog, self.axis, current, need);
-        if rule == Rule::ThresholdUp && target == current {
-            target = grow_one(ctx, self.axis, current, need);
-        }
-        if rule == Rule::ThresholdDown && target.replicas == current.replicas && target.ty == current.ty {
-            return None;
+        let cpu_of = |t: Target| ctx.catalog.get(t.ty).capacity[m] * f64::from(t.replicas);
+        match rule {
+            Rule::ThresholdUp if cpu_of(target) <= cpu_of(current) => target = grow_one(ctx, self.axis, current, need),
+            // A scale-down never grows the allocation (other metrics may need the current size).
+            Rule::ThresholdDown if cpu_of(target) >= cpu_of(current) => return None,
+            _ => {}
         }
         if target == current {
             return None;
