@@ -367,4 +367,38 @@ mod tests {
             assert!((stats.sum[j] - 2.0 * s1).abs() < 1e-12);
         }
     }
+
+    #[test]
+    fn one_baum_welch_iteration_matches_brute_force() {
+        use super::super::{FitOptions, em_step};
+        let m = model();
+        let y = [0.3, f64::NAN, 2.5, -0.7, 1.1, 3.0, 0.4];
+        let b = [0, 1, 0, 1, 1, 0, 1];
+        let (_, gamma, xi) = brute(&m, &y, &b);
+        let mut options = FitOptions::new(2, 1);
+        options.buckets = 2;
+        let seq = Sequence::new(&y).with_buckets(&b);
+        let (next, _) = em_step(&m, &[seq], &options).unwrap();
+        for j in 0..2 {
+            assert!((next.initial()[j] - gamma[j]).abs() < 1e-12);
+            let obs: Vec<usize> = (0..y.len()).filter(|t| !y[*t].is_nan()).collect();
+            let g: f64 = obs.iter().map(|&t| gamma[t * 2 + j]).sum();
+            let mean: f64 = obs.iter().map(|&t| gamma[t * 2 + j] * y[t]).sum::<f64>() / g;
+            let var: f64 = obs
+                .iter()
+                .map(|&t| gamma[t * 2 + j] * (y[t] - mean).powi(2))
+                .sum::<f64>()
+                / g;
+            assert!((next.means()[j] - mean).abs() < 1e-12, "mean {j}");
+            assert!((next.variances()[j] - var).abs() < 1e-12, "variance {j}");
+            for bucket in 0..2 {
+                let row = &xi[(bucket * 2 + j) * 2..(bucket * 2 + j + 1) * 2];
+                let total: f64 = row.iter().sum();
+                for i in 0..2 {
+                    let got = next.transition_matrix(bucket).unwrap()[j * 2 + i];
+                    assert!((got - row[i] / total).abs() < 1e-12, "A_{bucket}[{j}][{i}]");
+                }
+            }
+        }
+    }
 }
