@@ -20,8 +20,22 @@
 //! - [`Filter`]: the online posterior over the current state, at most [`MAX_STATES`] states,
 //!   no heap allocation per update.
 //! - Predictive distributions and burst sizes live in [`crate::shadow::mixture`].
+//!
+//! Design choices:
+//! - **Scaling, not log-space.** Each step's emission log-densities are shifted by their
+//!   maximum before exponentiating, and the forward vector is renormalised every step
+//!   (Rabiner's scaling). Nothing can underflow (see `forward_backward`), the likelihood is
+//!   exact up to rounding, and the `K²` inner loops are plain multiply-adds instead of
+//!   log-sum-exps: about `K` exponentials per step instead of `K²`.
+//! - **Exponentials** of relative log-likelihoods are clamped at `e^−80` and computed by a
+//!   branch-free fdlibm-derived kernel (`fast_exp`) that vectorises over states.
+//! - **Initialisation** is seeded k-means++ with Lloyd refinement; several restarts run a
+//!   few iterations each and the best continues (see [`fit`]).
+//! - **Determinism**: the E-step sums fixed blocks of sequences in order, so a fit is
+//!   bit-identical for any thread count.
 
 mod error;
+mod fast_exp;
 mod filter;
 mod fit;
 mod forward_backward;
@@ -50,8 +64,9 @@ pub const MAX_STATES: usize = 16;
 
 /// Lower clamp on the argument of `exp` for relative likelihoods `ln p_j − max_i ln p_i`.
 ///
-/// Relative weights below `e^-80 ≈ 1.8e-35` are raised to it. This keeps `exp` out of
-/// glibc's slow underflow path (PERFORMANCE-FLOOR.md, "libm expf pitfall": clamping at ≥ −80
-/// removed it), and it guarantees that a predictive sum `Σ_j prior_j · exp(·)` is never zero.
-/// The distortion is at most `1.8e-35` relative to the most likely state.
+/// Relative weights below `e^-80 ≈ 1.8e-35` are raised to it. This follows
+/// PERFORMANCE-FLOOR.md ("libm expf pitfall": clamping at ≥ −80 removed glibc's slow
+/// underflow path), bounds the domain of the `fast_exp` kernel, and guarantees that a
+/// predictive sum `Σ_j prior_j · exp(·)` is never zero. The distortion is at most `1.8e-35`
+/// relative to the most likely state.
 pub(crate) const EXP_ARG_FLOOR: f64 = -80.0;

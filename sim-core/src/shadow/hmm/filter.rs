@@ -1,9 +1,10 @@
 //! Online filtering: the posterior over the current hidden state, updated one observation at
 //! a time without heap allocation.
 
+use super::fast_exp::exp_relative;
 use super::forward_backward::propagate;
 use super::model::GaussianHmm;
-use super::{EXP_ARG_FLOOR, HmmError, MAX_STATES, StateWeights};
+use super::{HmmError, MAX_STATES, StateWeights};
 
 /// If the best state's log density of an observation is below this, the observation is
 /// treated as carrying no information about the state (the posterior stays at the prior):
@@ -143,9 +144,13 @@ impl Filter {
             self.weights.as_mut_slice().copy_from_slice(prior);
             return Ok(f64::NEG_INFINITY);
         }
+        // Two passes: the exponentials vectorise, the sum stays in order.
+        for l in ll.iter_mut() {
+            *l = exp_relative(*l - m);
+        }
         let mut sum = 0.0;
         for (l, &p) in ll.iter_mut().zip(prior.iter()) {
-            *l = p * (*l - m).max(EXP_ARG_FLOOR).exp();
+            *l *= p;
             sum += *l;
         }
         let log_density = m + sum.ln();

@@ -9,9 +9,10 @@
 //! `ξ_t(i,j) = α̂_{t−1}(i)·A_{b_t}(i,j)·ẽ_t(j)·β̂_t(j)/c_t` need no further normalisation.
 //! Nothing underflows: `c_t ≥ e^−80` because `α̂_{t−1}·A` sums to 1 and every `ẽ ≥ e^−80`.
 
+use super::MAX_STATES;
+use super::fast_exp::exp_relative;
 use super::model::GaussianHmm;
 use super::sequence::Prepared;
-use super::{EXP_ARG_FLOOR, MAX_STATES};
 
 /// Cap on scaled backward values. `β̂_t(i)` is large only for states the forward pass deems
 /// (nearly) impossible, where `γ = α̂·β̂` is negligible anyway; the cap keeps a pathological
@@ -87,7 +88,7 @@ pub(crate) fn scaled_emissions(model: &GaussianHmm, obs: &[f64], e: &mut [f64]) 
     }
     let m = e.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     for x in e.iter_mut() {
-        *x = (*x - m).max(EXP_ARG_FLOOR).exp();
+        *x = exp_relative(*x - m);
     }
     m
 }
@@ -394,9 +395,9 @@ mod tests {
             for bucket in 0..2 {
                 let row = &xi[(bucket * 2 + j) * 2..(bucket * 2 + j + 1) * 2];
                 let total: f64 = row.iter().sum();
-                for i in 0..2 {
-                    let got = next.transition_matrix(bucket).unwrap()[j * 2 + i];
-                    assert!((got - row[i] / total).abs() < 1e-12, "A_{bucket}[{j}][{i}]");
+                let got = &next.transition_matrix(bucket).unwrap()[j * 2..j * 2 + 2];
+                for (i, (g, r)) in got.iter().zip(row).enumerate() {
+                    assert!((g - r / total).abs() < 1e-12, "A_{bucket}[{j}][{i}]");
                 }
             }
         }
