@@ -50,7 +50,7 @@ mod weights;
 mod tests;
 
 pub use error::HmmError;
-pub use filter::{Filter, Start};
+pub use filter::{Filter, NO_INFORMATION_LOG_DENSITY, Start};
 pub use fit::{FitOptions, FitReport, em_step, fit, refine};
 pub(crate) use forward_backward::propagate;
 pub use model::{GaussianHmm, HmmParams};

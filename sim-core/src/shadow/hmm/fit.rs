@@ -170,6 +170,11 @@ impl<'a> Data<'a> {
         options.validate()?;
         let seqs = prepare_all(sequences, options.d, options.buckets)?;
         let summary = DataSummary::of(&seqs, options.d);
+        if let Some(dim) = summary.variance.iter().position(|v| !v.is_finite()) {
+            return Err(HmmError::InvalidInput(format!(
+                "the variance of dimension {dim} overflows: values too large (rescale the data)"
+            )));
+        }
         let floors = summary
             .variance
             .iter()

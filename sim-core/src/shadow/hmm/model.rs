@@ -271,8 +271,12 @@ impl GaussianHmm {
     }
 
     /// The stationary distribution of the bucket-averaged transition matrix
-    /// `Ā = (1/B)·Σ_b A_b` (exactly the stationary distribution when `B = 1`); see
-    /// [`super::stationary::stationary_distribution`] for the method and the reducible case.
+    /// `Ā = (1/B)·Σ_b A_b` (exactly the stationary distribution when `B = 1`).
+    ///
+    /// Solved as the linear system `π·(Ā − I) = 0, Σπ = 1` by Gaussian elimination with
+    /// partial pivoting; for a reducible chain (several closed classes, singular system) the
+    /// lazy power iteration `π ← ½π + ½πĀ` from `initial` gives the long-run distribution the
+    /// chain reaches from its initial distribution.
     pub fn stationary(&self) -> StateWeights {
         let k = self.k();
         let mut mean = [0.0; MAX_STATES * MAX_STATES];

@@ -363,6 +363,12 @@ fn degenerate_inputs_are_errors_not_panics() {
             Err(HmmError::InvalidOption(_))
         ));
     }
+    // Values so large that their variance overflows.
+    let huge = [1e300, -1e300, 1e300, 0.0];
+    assert!(matches!(
+        fit(&[Sequence::new(&huge)], &FitOptions::new(1, 1)),
+        Err(HmmError::InvalidInput(_))
+    ));
     // More states than distinct values.
     let two_values: Vec<f64> = (0..40).map(|i| f64::from(i % 2)).collect();
     assert_eq!(
@@ -482,4 +488,81 @@ fn sampling_respects_buckets() {
     assert_eq!(states, vec![0, 0, 1, 1, 1, 0]);
     assert_eq!(obs.len(), 6);
     assert!(m.sample(3, |_| 2, &mut rng).is_err());
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(f64::NAN),
+            Just(0.0),
+            Just(1.0),
+            Just(f64::INFINITY),
+            Just(1e200),
+            -1e3..1e3_f64,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Arbitrary small inputs give a valid model or an error, never a panic.
+        #[test]
+        fn fit_never_panics(
+            seqs in prop::collection::vec(prop::collection::vec(value(), 0..24), 0..4),
+            ids in prop::collection::vec(0usize..3, 0..24),
+            k in 1usize..5,
+            d in 1usize..3,
+            buckets in 1usize..3,
+        ) {
+            let bucket_ids: Vec<Vec<usize>> = seqs
+                .iter()
+                .map(|s| ids.iter().copied().cycle().take(s.len() / d).collect())
+                .collect();
+            let sequences: Vec<Sequence<'_>> = seqs
+                .iter()
+                .zip(&bucket_ids)
+                .map(|(s, b)| {
+                    let seq = Sequence::new(s);
+                    if buckets > 1 && !b.is_empty() { seq.with_buckets(b) } else { seq }
+                })
+                .collect();
+            let mut options = FitOptions::new(k, d);
+            options.buckets = buckets;
+            options.restarts = 2;
+            options.max_iterations = 15;
+            options.parallel = false;
+            if let Ok(report) = fit(&sequences, &options) {
+                prop_assert!(report.log_likelihood.is_finite());
+                prop_assert!(report.model.params().means.iter().all(|m| m.is_finite()));
+                prop_assert!(report.model.params().variances.iter().all(|v| *v > 0.0));
+            }
+        }
+
+        /// Filtering arbitrary observations keeps a probability vector.
+        #[test]
+        fn filter_weights_stay_a_distribution(obs in prop::collection::vec(value(), 1..40)) {
+            let m = GaussianHmm::new(HmmParams {
+                k: 3,
+                d: 1,
+                buckets: 1,
+                initial: vec![0.2, 0.3, 0.5],
+                transition: vec![0.9, 0.1, 0.0, 0.0, 0.9, 0.1, 0.1, 0.0, 0.9],
+                means: vec![0.0, 1.0, 50.0],
+                variances: vec![0.01, 1.0, 4.0],
+            })
+            .unwrap();
+            let mut f = Filter::new(&m, Start::Stationary);
+            for y in obs {
+                let ll = f.update(&m, &[y], 0).unwrap();
+                prop_assert!(!ll.is_nan());
+                let w = f.weights().as_slice();
+                prop_assert!(w.iter().all(|x| x.is_finite() && *x >= 0.0));
+                prop_assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            }
+        }
+    }
 }
