@@ -1,2 +1,5 @@
 //! Shadow profiles: tag-pooled statistical models of normalized utilization with confidence
 //! intervals.
+
+pub mod hmm;
+pub mod mixture;
