@@ -27,6 +27,9 @@ enum Command {
     /// workloads.csv, tags.csv, series.csv, actions.csv and manifest.ron, and print the policy
     /// comparison table.
     Run(commands::run::Args),
+    /// Score shadow profiles on real traces with the forecast protocol (tasks A, B, C);
+    /// takes the same arguments as `peer_forecast.py`.
+    Forecast(commands::forecast::Args),
 }
 
 /// An error with the exit code it maps to.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => commands::validate::exec(a),
         Command::Run(a) => commands::run::exec(a),
+        Command::Forecast(a) => commands::forecast::exec(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

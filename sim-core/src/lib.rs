@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod diag;
 pub mod engine;
 pub mod fastmath;
+pub mod forecast;
 pub mod metric;
 pub mod metrics;
 pub mod model;

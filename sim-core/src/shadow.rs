@@ -1,5 +1,6 @@
 //! Shadow profiles: tag-pooled statistical models of normalized utilization with confidence
 //! intervals.
 
+pub mod grid;
 pub mod hmm;
 pub mod mixture;

@@ -41,7 +41,7 @@
 
 pub mod assemble;
 pub mod azure;
-mod civil;
+pub mod civil;
 mod csvio;
 pub mod gwa;
 mod input;

@@ -59,9 +59,7 @@ fn check_level(p: f64, what: &str) -> Result<(), HmmError> {
     if p > 0.0 && p < 1.0 {
         Ok(())
     } else {
-        Err(invalid(format!(
-            "{what} {p} must lie strictly between 0 and 1"
-        )))
+        Err(invalid(format!("{what} {p} must lie strictly between 0 and 1")))
     }
 }
 
@@ -93,9 +91,7 @@ impl Mixture1d {
             return Err(invalid(format!("mixture mean {m} is not finite")));
         }
         if let Some(v) = variances.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-            return Err(invalid(format!(
-                "mixture variance {v} must be finite and > 0"
-            )));
+            return Err(invalid(format!("mixture variance {v} must be finite and > 0")));
         }
         let mut out = Mixture1d {
             len,
@@ -109,9 +105,7 @@ impl Mixture1d {
             .iter_mut()
             .zip(out.means.iter_mut())
             .zip(out.variances.iter_mut().zip(out.std_devs.iter_mut()));
-        for (((&wj, &m), &v), ((ow, om), (ov, os))) in
-            w.as_slice().iter().zip(means).zip(variances).zip(slots)
-        {
+        for (((&wj, &m), &v), ((ow, om), (ov, os))) in w.as_slice().iter().zip(means).zip(variances).zip(slots) {
             *ow = wj;
             *om = m;
             *ov = v;
@@ -123,11 +117,7 @@ impl Mixture1d {
     /// The predictive marginal of dimension `dim` of `model` given state weights (for
     /// example [`Filter::predict`]'s output): component `j` is `N(μ_{j,dim}, σ²_{j,dim})` with
     /// weight `weights[j]`.
-    pub fn from_hmm(
-        model: &GaussianHmm,
-        weights: &StateWeights,
-        dim: usize,
-    ) -> Result<Self, HmmError> {
+    pub fn from_hmm(model: &GaussianHmm, weights: &StateWeights, dim: usize) -> Result<Self, HmmError> {
         if dim >= model.d() || weights.len() != model.k() {
             return Err(invalid(format!(
                 "dimension {dim} / {} weights do not fit a model with D = {}, K = {}",
@@ -221,16 +211,12 @@ impl Mixture1d {
 
     /// `P(X ≤ x)`.
     pub fn cdf(&self, x: f64) -> f64 {
-        self.components()
-            .map(|(w, m, s)| w * normal_cdf((x - m) / s))
-            .sum()
+        self.components().map(|(w, m, s)| w * normal_cdf((x - m) / s)).sum()
     }
 
     /// `P(X > x)`, accurate when small.
     pub fn sf(&self, x: f64) -> f64 {
-        self.components()
-            .map(|(w, m, s)| w * normal_sf((x - m) / s))
-            .sum()
+        self.components().map(|(w, m, s)| w * normal_sf((x - m) / s)).sum()
     }
 
     /// The `p`-quantile, `p ∈ (0, 1)`, to `|Δx| ≤ 1e-12·(1 + |x|)` (limited in practice by the
@@ -332,19 +318,10 @@ pub fn predictive_mixture(
 }
 
 /// Per-state `(P(y_dim ≤ thr | j), P(y_dim > thr | j))`.
-fn state_tails(
-    model: &GaussianHmm,
-    dim: usize,
-    threshold: f64,
-) -> ([f64; MAX_STATES], [f64; MAX_STATES]) {
+fn state_tails(model: &GaussianHmm, dim: usize, threshold: f64) -> ([f64; MAX_STATES], [f64; MAX_STATES]) {
     let mut below = [0.0; MAX_STATES];
     let mut above = [0.0; MAX_STATES];
-    for (j, (b, a)) in below
-        .iter_mut()
-        .zip(above.iter_mut())
-        .enumerate()
-        .take(model.k())
-    {
+    for (j, (b, a)) in below.iter_mut().zip(above.iter_mut()).enumerate().take(model.k()) {
         if let (Some(m), Some(v)) = (model.mean(j, dim), model.variance(j, dim)) {
             let z = (threshold - m) / v.sqrt();
             *b = normal_cdf(z);
@@ -356,10 +333,7 @@ fn state_tails(
 
 fn check_dim(model: &GaussianHmm, dim: usize) -> Result<(), HmmError> {
     if dim >= model.d() {
-        return Err(invalid(format!(
-            "dimension {dim} is out of range (D = {})",
-            model.d()
-        )));
+        return Err(invalid(format!("dimension {dim} is out of range (D = {})", model.d())));
     }
     Ok(())
 }
@@ -384,12 +358,9 @@ fn exceed_from(
     for s in 1..=horizon_steps {
         if s > 1 {
             let b = buckets(s);
-            let a = model.transition_matrix(b).ok_or_else(|| {
-                invalid(format!(
-                    "bucket {b} is out of range (B = {})",
-                    model.buckets()
-                ))
-            })?;
+            let a = model
+                .transition_matrix(b)
+                .ok_or_else(|| invalid(format!("bucket {b} is out of range (B = {})", model.buckets())))?;
             propagate(alive, a, k, next);
             alive.copy_from_slice(next);
         }
@@ -445,9 +416,7 @@ pub fn quantile_of_max(
     check_dim(model, dim)?;
     check_level(q, "quantile level")?;
     if horizon_steps == 0 {
-        return Err(invalid(
-            "the maximum over a zero horizon is undefined".to_string(),
-        ));
+        return Err(invalid("the maximum over a zero horizon is undefined".to_string()));
     }
     let first = filter.predict(model, 1, &buckets)?;
     let tail = 1.0 - q;
@@ -462,9 +431,8 @@ pub fn quantile_of_max(
         }
     }
     // f(x) = (1 − q) − P(max > x) is increasing in x, ≤ 0 at lo and ≥ 0 at hi.
-    let f = |x: f64| -> Result<f64, HmmError> {
-        Ok(tail - exceed_from(model, &first, dim, x, horizon_steps, &buckets)?)
-    };
+    let f =
+        |x: f64| -> Result<f64, HmmError> { Ok(tail - exceed_from(model, &first, dim, x, horizon_steps, &buckets)?) };
     let (mut f_lo, mut f_hi) = (f(lo)?, f(hi)?);
     if f_lo >= 0.0 {
         return Ok(lo);
@@ -551,11 +519,7 @@ mod tests {
         let m = Mixture1d::new(&[1.0], &[mu], &[sd * sd]).unwrap();
         for (p, z) in cases {
             let q = m.quantile(p).unwrap();
-            assert!(
-                (q - (mu + sd * z)).abs() < 1e-9,
-                "p={p}: {q} vs {}",
-                mu + sd * z
-            );
+            assert!((q - (mu + sd * z)).abs() < 1e-9, "p={p}: {q} vs {}", mu + sd * z);
         }
         let (lo, hi) = m.central_interval(0.95).unwrap();
         assert!((lo - (mu - sd * 1.959_963_984_540_054)).abs() < 1e-9);
@@ -565,28 +529,10 @@ mod tests {
     #[test]
     fn quantile_inverts_the_cdf_at_any_level() {
         let m = three();
-        for p in [
-            1e-300,
-            1e-15,
-            1e-6,
-            0.01,
-            0.3,
-            0.5,
-            0.7,
-            0.99,
-            1.0 - 1e-9,
-            1.0 - 1e-15,
-        ] {
+        for p in [1e-300, 1e-15, 1e-6, 0.01, 0.3, 0.5, 0.7, 0.99, 1.0 - 1e-9, 1.0 - 1e-15] {
             let x = m.quantile(p).unwrap();
-            let (got, want) = if p > 0.5 {
-                (m.sf(x), 1.0 - p)
-            } else {
-                (m.cdf(x), p)
-            };
-            assert!(
-                ((got - want) / want).abs() < 1e-9,
-                "p={p}: x={x}, {got} vs {want}"
-            );
+            let (got, want) = if p > 0.5 { (m.sf(x), 1.0 - p) } else { (m.cdf(x), p) };
+            assert!(((got - want) / want).abs() < 1e-9, "p={p}: x={x}, {got} vs {want}");
         }
         let (lo, hi) = m.central_interval(0.9).unwrap();
         assert!((m.cdf(hi) - m.cdf(lo) - 0.9).abs() < 1e-12);
@@ -672,8 +618,7 @@ mod tests {
                     state = draw(&a[state * k..(state + 1) * k], rng.random());
                 }
                 let z: f64 = rng.sample(StandardNormal);
-                let y =
-                    model.mean(state, 0).unwrap() + model.variance(state, 0).unwrap().sqrt() * z;
+                let y = model.mean(state, 0).unwrap() + model.variance(state, 0).unwrap().sqrt() * z;
                 hit |= y > threshold;
             }
             hits += usize::from(hit);
@@ -739,19 +684,10 @@ mod tests {
         );
         // Tiny probabilities keep their relative accuracy: 10 × (1 − Φ(9)) ≈ 1.13e-18.
         let p = prob_max_exceeds(&m, &f, 0, 9.0, 10, |_| 0).unwrap();
-        assert!(
-            (p / (10.0 * 1.128_588_405_953_84e-19) - 1.0).abs() < 1e-9,
-            "{p}"
-        );
+        assert!((p / (10.0 * 1.128_588_405_953_84e-19) - 1.0).abs() < 1e-9, "{p}");
         assert_eq!(prob_max_exceeds(&m, &f, 0, 1.0, 0, |_| 0).unwrap(), 0.0);
-        assert_eq!(
-            prob_max_exceeds(&m, &f, 0, f64::INFINITY, 5, |_| 0).unwrap(),
-            0.0
-        );
-        assert_eq!(
-            prob_max_exceeds(&m, &f, 0, f64::NEG_INFINITY, 5, |_| 0).unwrap(),
-            1.0
-        );
+        assert_eq!(prob_max_exceeds(&m, &f, 0, f64::INFINITY, 5, |_| 0).unwrap(), 0.0);
+        assert_eq!(prob_max_exceeds(&m, &f, 0, f64::NEG_INFINITY, 5, |_| 0).unwrap(), 1.0);
         assert!(prob_max_exceeds(&m, &f, 0, f64::NAN, 5, |_| 0).is_err());
         assert!(prob_max_exceeds(&m, &f, 1, 0.0, 5, |_| 0).is_err());
         assert!(prob_max_exceeds(&m, &f, 0, 0.0, 5, |_| 3).is_err());

@@ -88,12 +88,9 @@ impl Filter {
     }
 
     fn matrix(model: &GaussianHmm, bucket: usize) -> Result<&[f64], HmmError> {
-        model.transition_matrix(bucket).ok_or_else(|| {
-            HmmError::InvalidInput(format!(
-                "bucket {bucket} is out of range (B = {})",
-                model.buckets()
-            ))
-        })
+        model
+            .transition_matrix(bucket)
+            .ok_or_else(|| HmmError::InvalidInput(format!("bucket {bucket} is out of range (B = {})", model.buckets())))
     }
 
     /// Conditions on the observation `obs` (length `D`, NaN = missing) of the next step,
@@ -110,12 +107,7 @@ impl Filter {
     /// Relative likelihoods are clamped at `e^−80` (see `EXP_ARG_FLOOR`), so the result is
     /// never NaN. Fails only on a shape mismatch (`obs.len() ≠ D`, `bucket ≥ B` for a
     /// non-fresh filter, a model with another `K`).
-    pub fn update(
-        &mut self,
-        model: &GaussianHmm,
-        obs: &[f64],
-        bucket: usize,
-    ) -> Result<f64, HmmError> {
+    pub fn update(&mut self, model: &GaussianHmm, obs: &[f64], bucket: usize) -> Result<f64, HmmError> {
         self.check(model)?;
         model.check_observation(obs)?;
         let k = model.k();
@@ -124,12 +116,7 @@ impl Filter {
         if self.fresh {
             prior.copy_from_slice(self.weights.as_slice());
         } else {
-            propagate(
-                self.weights.as_slice(),
-                Self::matrix(model, bucket)?,
-                k,
-                prior,
-            );
+            propagate(self.weights.as_slice(), Self::matrix(model, bucket)?, k, prior);
         }
         self.fresh = false;
 
@@ -219,8 +206,7 @@ mod tests {
                 continue;
             }
             let (mu, var) = (m.mean(j, dim).unwrap(), m.variance(j, dim).unwrap());
-            p *=
-                (-(x - mu).powi(2) / (2.0 * var)).exp() / (2.0 * std::f64::consts::PI * var).sqrt();
+            p *= (-(x - mu).powi(2) / (2.0 * var)).exp() / (2.0 * std::f64::consts::PI * var).sqrt();
         }
         p
     }
@@ -234,8 +220,7 @@ mod tests {
             let path: Vec<usize> = (0..t_len).map(|t| (code / k.pow(t as u32)) % k).collect();
             let mut p = m.initial()[path[0]] * density(m, path[0], &ys[0]);
             for t in 1..t_len {
-                p *= m.transition_matrix(bs[t]).unwrap()[path[t - 1] * k + path[t]]
-                    * density(m, path[t], &ys[t]);
+                p *= m.transition_matrix(bs[t]).unwrap()[path[t - 1] * k + path[t]] * density(m, path[t], &ys[t]);
             }
             joint[path[t_len - 1]] += p;
         }
@@ -283,9 +268,7 @@ mod tests {
         let mut manual = w.clone();
         for s in 1..=3 {
             let a = m.transition_matrix(bucket(s)).unwrap();
-            manual = (0..3)
-                .map(|j| (0..3).map(|i| manual[i] * a[i * 3 + j]).sum())
-                .collect();
+            manual = (0..3).map(|j| (0..3).map(|i| manual[i] * a[i * 3 + j]).sum()).collect();
         }
         let got = f.predict(&m, 3, bucket).unwrap();
         for (g, w) in got.as_slice().iter().zip(&manual) {

@@ -105,10 +105,7 @@ impl FitOptions {
             return bad("restarts must be ≥ 1".to_string());
         }
         if !(self.tolerance >= 0.0 && self.tolerance.is_finite()) {
-            return bad(format!(
-                "tolerance {} must be finite and ≥ 0",
-                self.tolerance
-            ));
+            return bad(format!("tolerance {} must be finite and ≥ 0", self.tolerance));
         }
         if !(self.variance_floor_relative >= 0.0 && self.variance_floor_relative.is_finite()) {
             return bad(format!(
@@ -180,11 +177,7 @@ impl<'a> Data<'a> {
             .iter()
             .map(|&v| (options.variance_floor_relative * v).max(options.variance_floor_absolute))
             .collect();
-        Ok(Data {
-            seqs,
-            summary,
-            floors,
-        })
+        Ok(Data { seqs, summary, floors })
     }
 }
 
@@ -204,9 +197,7 @@ fn e_step(model: &GaussianHmm, seqs: &[Prepared<'_>], parallel: bool) -> Result<
             .collect()
     } else {
         let mut ws = Workspace::default();
-        seqs.chunks(BLOCK_SEQUENCES)
-            .map(|c| block(&mut ws, c))
-            .collect()
+        seqs.chunks(BLOCK_SEQUENCES).map(|c| block(&mut ws, c)).collect()
     };
     let mut total = Stats::zeros(k, d, b);
     for s in &blocks {
@@ -227,12 +218,7 @@ fn normalised(counts: &[f64]) -> Option<Vec<f64>> {
 }
 
 /// Maximisation step (see the module documentation).
-fn m_step(
-    model: &GaussianHmm,
-    stats: &Stats,
-    floors: &[f64],
-    pseudocount: f64,
-) -> Result<GaussianHmm, HmmError> {
+fn m_step(model: &GaussianHmm, stats: &Stats, floors: &[f64], pseudocount: f64) -> Result<GaussianHmm, HmmError> {
     let (k, d, b) = (model.k(), model.d(), model.buckets());
     let initial = normalised(&stats.initial).unwrap_or_else(|| model.initial().to_vec());
 
@@ -245,12 +231,7 @@ fn m_step(
     let mut transition = Vec::with_capacity(b * k * k);
     let old_rows = model.transitions().chunks_exact(k);
     let pooled_rows = pooled.chunks_exact(k).cycle();
-    for ((counts, pooled_row), old_row) in stats
-        .transition
-        .chunks_exact(k)
-        .zip(pooled_rows)
-        .zip(old_rows)
-    {
+    for ((counts, pooled_row), old_row) in stats.transition.chunks_exact(k).zip(pooled_rows).zip(old_rows) {
         let with_prior: Vec<f64> = counts.iter().map(|c| c + pseudocount).collect();
         let pooled_prior: Vec<f64> = pooled_row.iter().map(|c| c + pseudocount).collect();
         let row = normalised(&with_prior)
@@ -277,8 +258,7 @@ fn m_step(
             }
             let shift = s1 / g;
             let var = (s2 / g - shift * shift).max(floor);
-            if let (Some(m), Some(v)) = (means.get_mut(j * d + dim), variances.get_mut(j * d + dim))
-            {
+            if let (Some(m), Some(v)) = (means.get_mut(j * d + dim), variances.get_mut(j * d + dim)) {
                 *m += shift;
                 *v = var;
             }
@@ -321,20 +301,10 @@ impl Run {
     }
 
     /// Iterates until convergence or until `cap` iterations have been run in total.
-    fn advance(
-        &mut self,
-        data: &Data<'_>,
-        options: &FitOptions,
-        cap: usize,
-    ) -> Result<(), HmmError> {
+    fn advance(&mut self, data: &Data<'_>, options: &FitOptions, cap: usize) -> Result<(), HmmError> {
         let n = data.summary.weighted_steps.max(f64::MIN_POSITIVE);
         while !self.converged && self.iterations() < cap {
-            let model = m_step(
-                &self.model,
-                &self.stats,
-                &data.floors,
-                options.transition_pseudocount,
-            )?;
+            let model = m_step(&self.model, &self.stats, &data.floors, options.transition_pseudocount)?;
             let stats = e_step(&model, &data.seqs, options.parallel)?;
             let (old, new) = (self.stats.log_likelihood, stats.log_likelihood);
             self.history.push(new);
@@ -433,11 +403,7 @@ fn check_shape(model: &GaussianHmm, options: &FitOptions) -> Result<(), HmmError
 /// Runs Baum-Welch from `model` (a warm start, for example yesterday's profile) without
 /// re-initialising; `options.k`, `d` and `buckets` must match the model, and the restart
 /// options are ignored. Same errors as [`fit`].
-pub fn refine(
-    model: GaussianHmm,
-    sequences: &[Sequence<'_>],
-    options: &FitOptions,
-) -> Result<FitReport, HmmError> {
+pub fn refine(model: GaussianHmm, sequences: &[Sequence<'_>], options: &FitOptions) -> Result<FitReport, HmmError> {
     check_shape(&model, options)?;
     let data = Data::new(sequences, options)?;
     let mut run = Run::start(model, &data, options)?;

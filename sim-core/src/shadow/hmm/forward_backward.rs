@@ -142,12 +142,7 @@ pub(crate) fn forward_log_likelihood(model: &GaussianHmm, seq: &Prepared<'_>) ->
 
 /// Runs forward-backward on one sequence and adds its weighted expected statistics to
 /// `stats` (whose emission sums are centred on `model`'s means).
-pub(crate) fn accumulate(
-    model: &GaussianHmm,
-    seq: &Prepared<'_>,
-    ws: &mut Workspace,
-    stats: &mut Stats,
-) {
+pub(crate) fn accumulate(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mut Workspace, stats: &mut Stats) {
     let (k, d, steps, w) = (model.k(), model.d(), seq.steps, seq.weight);
     if steps == 0 {
         return;
@@ -322,8 +317,7 @@ mod tests {
             let path: Vec<usize> = (0..t_len).map(|t| (code / k.pow(t as u32)) % k).collect();
             let mut p = m.initial()[path[0]] * dens(path[0], y[0]);
             for t in 1..t_len {
-                p *= m.transition_matrix(b[t]).unwrap()[path[t - 1] * k + path[t]]
-                    * dens(path[t], y[t]);
+                p *= m.transition_matrix(b[t]).unwrap()[path[t - 1] * k + path[t]] * dens(path[t], y[t]);
             }
             total += p;
             for t in 0..t_len {
@@ -356,10 +350,7 @@ mod tests {
         }
         for j in 0..2 {
             assert!((stats.initial[j] - 2.0 * gamma[j]).abs() < 1e-12);
-            let occ: f64 = (0..6)
-                .filter(|t| !y[*t].is_nan())
-                .map(|t| gamma[t * 2 + j])
-                .sum();
+            let occ: f64 = (0..6).filter(|t| !y[*t].is_nan()).map(|t| gamma[t * 2 + j]).sum();
             assert!((stats.occupancy[j] - 2.0 * occ).abs() < 1e-12);
             let s1: f64 = (0..6)
                 .filter(|t| !y[*t].is_nan())

@@ -61,10 +61,7 @@ impl DataSummary {
         for (v, &c) in variance.iter_mut().zip(&count) {
             *v = if c > 0.0 { *v / c } else { 0.0 };
         }
-        let weighted_steps = seqs
-            .iter()
-            .map(|s| s.weight * s.observed_steps as f64)
-            .sum();
+        let weighted_steps = seqs.iter().map(|s| s.weight * s.observed_steps as f64).sum();
         DataSummary {
             mean,
             variance,
@@ -151,10 +148,7 @@ pub(crate) fn kmeans_plus_plus(
     let n = picks.len();
     let mut points = vec![0.0; n * d];
     for (&(i, t), p) in picks.iter().zip(points.chunks_exact_mut(d)) {
-        if let Some(row) = seqs
-            .get(i)
-            .and_then(|s| s.observations.get(t * d..(t + 1) * d))
-        {
+        if let Some(row) = seqs.get(i).and_then(|s| s.observations.get(t * d..(t + 1) * d)) {
             standardise(row, summary, &scale, p);
         }
     }
@@ -171,10 +165,7 @@ pub(crate) fn kmeans_plus_plus(
     while chosen < k {
         let total: f64 = dmin.iter().sum();
         if !(total > 0.0 && total.is_finite()) {
-            return Err(HmmError::TooFewDistinct {
-                k,
-                distinct: chosen,
-            });
+            return Err(HmmError::TooFewDistinct { k, distinct: chosen });
         }
         let u = rng.random::<f64>() * total;
         let mut acc = 0.0;
@@ -189,10 +180,7 @@ pub(crate) fn kmeans_plus_plus(
             }
         }
         let Some(pick) = pick else {
-            return Err(HmmError::TooFewDistinct {
-                k,
-                distinct: chosen,
-            });
+            return Err(HmmError::TooFewDistinct { k, distinct: chosen });
         };
         copy_centre(&points, pick, d, &mut centres, chosen);
         let c = centres.get(chosen * d..(chosen + 1) * d).unwrap_or(&[]);
@@ -223,8 +211,7 @@ pub(crate) fn kmeans_plus_plus(
         for (&l, x) in labels.iter().zip(points.chunks_exact(d)) {
             for (dim, &v) in x.iter().enumerate() {
                 if !v.is_nan()
-                    && let (Some(s), Some(c)) =
-                        (sum.get_mut(l * d + dim), count.get_mut(l * d + dim))
+                    && let (Some(s), Some(c)) = (sum.get_mut(l * d + dim), count.get_mut(l * d + dim))
                 {
                     *s += v;
                     *c += 1.0;
@@ -245,8 +232,7 @@ pub(crate) fn kmeans_plus_plus(
         for (dim, &v) in x.iter().enumerate() {
             let idx = l * d + dim;
             if !v.is_nan()
-                && let (Some(s), Some(c), Some(&m)) =
-                    (sq.get_mut(idx), count.get_mut(idx), centres.get(idx))
+                && let (Some(s), Some(c), Some(&m)) = (sq.get_mut(idx), count.get_mut(idx), centres.get(idx))
             {
                 *s += (v - m) * (v - m);
                 *c += 1.0;
@@ -255,12 +241,7 @@ pub(crate) fn kmeans_plus_plus(
     }
     let mut means = vec![0.0; k * d];
     let mut variances = vec![0.0; k * d];
-    for (idx, ((mean, var), &c)) in means
-        .iter_mut()
-        .zip(variances.iter_mut())
-        .zip(&centres)
-        .enumerate()
-    {
+    for (idx, ((mean, var), &c)) in means.iter_mut().zip(variances.iter_mut()).zip(&centres).enumerate() {
         let dim = idx % d;
         let (mu, sd, pooled, floor) = (
             summary.mean.get(dim).copied().unwrap_or(0.0),
@@ -322,10 +303,7 @@ pub(crate) fn kmeans_plus_plus(
 }
 
 fn copy_centre(points: &[f64], i: usize, d: usize, centres: &mut [f64], j: usize) {
-    if let (Some(p), Some(c)) = (
-        points.get(i * d..(i + 1) * d),
-        centres.get_mut(j * d..(j + 1) * d),
-    ) {
+    if let (Some(p), Some(c)) = (points.get(i * d..(i + 1) * d), centres.get_mut(j * d..(j + 1) * d)) {
         for (ci, &pi) in c.iter_mut().zip(p) {
             // A missing coordinate starts at the pooled mean (0 after standardisation).
             *ci = if pi.is_nan() { 0.0 } else { pi };

@@ -71,9 +71,7 @@ fn invalid(msg: impl Into<String>) -> HmmError {
 /// Checks that `p` is a probability vector within [`STOCHASTIC_TOLERANCE`] and renormalises it.
 fn normalise_probabilities(p: &mut [f64], what: &str) -> Result<(), HmmError> {
     if let Some(x) = p.iter().find(|x| !x.is_finite() || **x < 0.0) {
-        return Err(invalid(format!(
-            "{what} has an entry {x} (must be finite and ≥ 0)"
-        )));
+        return Err(invalid(format!("{what} has an entry {x} (must be finite and ≥ 0)")));
     }
     let sum: f64 = p.iter().sum();
     if (sum - 1.0).abs() > STOCHASTIC_TOLERANCE {
@@ -104,9 +102,7 @@ impl GaussianHmm {
             return Err(invalid("number of transition buckets must be ≥ 1"));
         }
         let kd = k.checked_mul(d).ok_or_else(|| invalid("K·D overflows"))?;
-        let bkk = buckets
-            .checked_mul(k * k)
-            .ok_or_else(|| invalid("B·K·K overflows"))?;
+        let bkk = buckets.checked_mul(k * k).ok_or_else(|| invalid("B·K·K overflows"))?;
         for (name, len, want) in [
             ("initial", params.initial.len(), k),
             ("transition", params.transition.len(), bkk),
@@ -114,9 +110,7 @@ impl GaussianHmm {
             ("variances", params.variances.len(), kd),
         ] {
             if len != want {
-                return Err(invalid(format!(
-                    "{name} has {len} entries, expected {want}"
-                )));
+                return Err(invalid(format!("{name} has {len} entries, expected {want}")));
             }
         }
         normalise_probabilities(&mut params.initial, "initial distribution")?;
@@ -286,11 +280,7 @@ impl GaussianHmm {
                 *m += x * inv_b;
             }
         }
-        super::stationary::stationary_distribution(
-            mean.get(..k * k).unwrap_or(&[]),
-            k,
-            &self.params.initial,
-        )
+        super::stationary::stationary_distribution(mean.get(..k * k).unwrap_or(&[]), k, &self.params.initial)
     }
 
     /// Draws a state path and observations of `steps` steps: the first state from `initial`,
@@ -400,9 +390,8 @@ mod tests {
         let m = GaussianHmm::new(two_state()).unwrap();
         let mut out = [0.0; 2];
         assert_eq!(m.log_emissions(&[1.0], &mut out), 1);
-        let ln_pdf = |x: f64, mu: f64, var: f64| {
-            -0.5 * (2.0 * std::f64::consts::PI * var).ln() - (x - mu).powi(2) / (2.0 * var)
-        };
+        let ln_pdf =
+            |x: f64, mu: f64, var: f64| -0.5 * (2.0 * std::f64::consts::PI * var).ln() - (x - mu).powi(2) / (2.0 * var);
         assert!((out[0] - ln_pdf(1.0, 0.0, 1.0)).abs() < 1e-14);
         assert!((out[1] - ln_pdf(1.0, 5.0, 4.0)).abs() < 1e-14);
         assert_eq!(m.log_emissions(&[f64::NAN], &mut out), 0);

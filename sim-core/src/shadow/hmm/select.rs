@@ -41,10 +41,7 @@ pub fn select_states(
     let mut best: Option<(f64, FitReport)> = None;
     let mut last_skip = None;
     for k in k_range.clone() {
-        let opts = FitOptions {
-            k,
-            ..options.clone()
-        };
+        let opts = FitOptions { k, ..options.clone() };
         let report = match fit(sequences, &opts) {
             Ok(r) => r,
             Err(e @ HmmError::TooFewDistinct { .. }) => {
@@ -68,8 +65,7 @@ pub fn select_states(
     }
     match best {
         Some((_, report)) => Ok((report, scores)),
-        None => Err(last_skip
-            .unwrap_or_else(|| HmmError::InvalidOption(format!("empty k range {k_range:?}")))),
+        None => Err(last_skip.unwrap_or_else(|| HmmError::InvalidOption(format!("empty k range {k_range:?}")))),
     }
 }
 

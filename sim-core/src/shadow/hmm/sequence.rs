@@ -122,19 +122,13 @@ impl<'a> Prepared<'a> {
     /// Bucket id of step `t` (0 without bucket ids).
     #[inline]
     pub fn bucket(&self, t: usize) -> usize {
-        self.buckets
-            .and_then(|ids| ids.get(t).copied())
-            .unwrap_or(0)
+        self.buckets.and_then(|ids| ids.get(t).copied()).unwrap_or(0)
     }
 }
 
 /// Validates every sequence for fitting and keeps those with a positive weight and at least
 /// one observed value. Fails on malformed input or when nothing remains.
-pub(crate) fn prepare_all<'a>(
-    sequences: &[Sequence<'a>],
-    d: usize,
-    b: usize,
-) -> Result<Vec<Prepared<'a>>, HmmError> {
+pub(crate) fn prepare_all<'a>(sequences: &[Sequence<'a>], d: usize, b: usize) -> Result<Vec<Prepared<'a>>, HmmError> {
     let mut out = Vec::with_capacity(sequences.len());
     for (index, seq) in sequences.iter().enumerate() {
         let p = Prepared::validate(seq, index, d, b, false)?;
@@ -160,34 +154,17 @@ mod tests {
         let obs = [1.0, 2.0, 3.0, 4.0];
         assert!(Prepared::validate(&Sequence::new(&obs), 0, 3, 1, false).is_err());
         assert!(Prepared::validate(&Sequence::new(&[1.0, f64::INFINITY]), 0, 1, 1, false).is_err());
-        assert!(
-            Prepared::validate(&Sequence::new(&obs).with_weight(-1.0), 0, 1, 1, false).is_err()
-        );
-        assert!(
-            Prepared::validate(&Sequence::new(&obs).with_weight(f64::NAN), 0, 1, 1, false).is_err()
-        );
+        assert!(Prepared::validate(&Sequence::new(&obs).with_weight(-1.0), 0, 1, 1, false).is_err());
+        assert!(Prepared::validate(&Sequence::new(&obs).with_weight(f64::NAN), 0, 1, 1, false).is_err());
         let ids = [0, 1, 2];
-        assert!(
-            Prepared::validate(&Sequence::new(&obs).with_buckets(&ids), 0, 1, 3, false).is_err()
-        );
+        assert!(Prepared::validate(&Sequence::new(&obs).with_buckets(&ids), 0, 1, 3, false).is_err());
         let ids = [0, 1, 2, 3];
-        assert!(
-            Prepared::validate(&Sequence::new(&obs).with_buckets(&ids), 0, 1, 3, false).is_err()
-        );
+        assert!(Prepared::validate(&Sequence::new(&obs).with_buckets(&ids), 0, 1, 3, false).is_err());
         // Step 0's bucket id is unused, so it may be anything.
         let ids = [99, 1, 2, 0];
-        assert!(
-            Prepared::validate(&Sequence::new(&obs).with_buckets(&ids), 0, 1, 3, false).is_ok()
-        );
+        assert!(Prepared::validate(&Sequence::new(&obs).with_buckets(&ids), 0, 1, 3, false).is_ok());
         assert!(Prepared::validate(&Sequence::new(&obs), 0, 1, 3, false).is_err());
-        let p = Prepared::validate(
-            &Sequence::new(&[f64::NAN, 1.0, f64::NAN, f64::NAN]),
-            0,
-            2,
-            1,
-            false,
-        )
-        .unwrap();
+        let p = Prepared::validate(&Sequence::new(&[f64::NAN, 1.0, f64::NAN, f64::NAN]), 0, 2, 1, false).unwrap();
         assert_eq!((p.steps, p.observed_steps), (2, 1));
     }
 

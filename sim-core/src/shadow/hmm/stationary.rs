@@ -122,11 +122,7 @@ mod tests {
         let pi = stationary_distribution(&a, 3, &[1.0, 0.0, 0.0]);
         // π ∝ (1, 3, 9) / 13.
         for (got, want) in pi.as_slice().iter().zip([1.0, 3.0, 9.0]) {
-            assert!(
-                (got - want / 13.0).abs() < 1e-13,
-                "{got} vs {}",
-                want / 13.0
-            );
+            assert!((got - want / 13.0).abs() < 1e-13, "{got} vs {}", want / 13.0);
         }
     }
 

@@ -90,10 +90,7 @@ fn assert_recovered(fitted: &GaussianHmm, truth: &GaussianHmm, var_tol: f64) {
     for (t, &f) in perm.iter().enumerate() {
         for dim in 0..truth.d() {
             let (mt, mf) = (truth.mean(t, dim).unwrap(), fitted.mean(f, dim).unwrap());
-            let (vt, vf) = (
-                truth.variance(t, dim).unwrap(),
-                fitted.variance(f, dim).unwrap(),
-            );
+            let (vt, vf) = (truth.variance(t, dim).unwrap(), fitted.variance(f, dim).unwrap());
             assert!(
                 (mt - mf).abs() < 0.05 * vt.sqrt(),
                 "state {t} dim {dim}: mean {mf} vs {mt}"
@@ -186,12 +183,7 @@ fn log_likelihood_never_decreases() {
     assert!(h.len() > 20, "only {} iterations", h.len());
     assert!(h[h.len() - 1] > h[0] + 1.0, "EM did not move: {h:?}");
     for w in h.windows(2) {
-        assert!(
-            w[1] >= w[0] - 1e-9 * w[0].abs(),
-            "decrease {} → {}",
-            w[0],
-            w[1]
-        );
+        assert!(w[1] >= w[0] - 1e-9 * w[0].abs(), "decrease {} → {}", w[0], w[1]);
     }
     // The reported likelihood is the model's own.
     let direct: f64 = as_sequences(&data)
@@ -208,10 +200,7 @@ fn bic_selects_three_states_on_three_state_data() {
     let mut options = FitOptions::new(1, 1);
     options.max_iterations = 100;
     let (best, scores) = select_states(&as_sequences(&data), 1..=6, &options).unwrap();
-    assert_eq!(
-        scores.iter().map(|s| s.k).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5, 6]
-    );
+    assert_eq!(scores.iter().map(|s| s.k).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(best.model.k(), 3, "{scores:?}");
     let n = best.observed_steps;
     for s in &scores {
@@ -234,10 +223,7 @@ fn bucketed_transitions_recover_two_matrices() {
     let bucket_of = |t: usize| (t / 6) % 2;
     let ids: Vec<usize> = (0..300).map(bucket_of).collect();
     let data = draw(&truth, 200, 300, 16, bucket_of);
-    let seqs: Vec<Sequence<'_>> = data
-        .iter()
-        .map(|o| Sequence::new(o).with_buckets(&ids))
-        .collect();
+    let seqs: Vec<Sequence<'_>> = data.iter().map(|o| Sequence::new(o).with_buckets(&ids)).collect();
     let mut options = FitOptions::new(2, 1);
     options.buckets = 2;
     let report = fit(&seqs, &options).unwrap();
@@ -295,14 +281,8 @@ fn degenerate_inputs_are_errors_not_panics() {
     let nan = [f64::NAN; 10];
     let good: Vec<f64> = (0..50).map(|i| f64::from(i % 7)).collect();
     assert!(matches!(fit(&[], &opts), Err(HmmError::NoData(_))));
-    assert!(matches!(
-        fit(&[Sequence::new(&empty)], &opts),
-        Err(HmmError::NoData(_))
-    ));
-    assert!(matches!(
-        fit(&[Sequence::new(&nan)], &opts),
-        Err(HmmError::NoData(_))
-    ));
+    assert!(matches!(fit(&[Sequence::new(&empty)], &opts), Err(HmmError::NoData(_))));
+    assert!(matches!(fit(&[Sequence::new(&nan)], &opts), Err(HmmError::NoData(_))));
     assert!(matches!(
         fit(&[Sequence::new(&good).with_weight(0.0)], &opts),
         Err(HmmError::NoData(_))
@@ -317,18 +297,12 @@ fn degenerate_inputs_are_errors_not_panics() {
         Err(HmmError::InvalidInput(_))
     ));
     for bad in [
-        FitOptions {
-            k: 0,
-            ..opts.clone()
-        },
+        FitOptions { k: 0, ..opts.clone() },
         FitOptions {
             k: MAX_STATES + 1,
             ..opts.clone()
         },
-        FitOptions {
-            d: 0,
-            ..opts.clone()
-        },
+        FitOptions { d: 0, ..opts.clone() },
         FitOptions {
             buckets: 0,
             ..opts.clone()
@@ -377,11 +351,7 @@ fn degenerate_inputs_are_errors_not_panics() {
     );
     // Empty and all-missing sequences next to real data are ignored.
     let report = fit(
-        &[
-            Sequence::new(&empty),
-            Sequence::new(&good),
-            Sequence::new(&nan),
-        ],
+        &[Sequence::new(&empty), Sequence::new(&good), Sequence::new(&nan)],
         &opts,
     )
     .unwrap();
@@ -447,10 +417,7 @@ fn weights_act_as_replication_counts() {
         assert!((f64::from_bits(*x) - f64::from_bits(y)).abs() < 1e-12);
     }
     // The log-likelihood em_step reports is the input model's.
-    let direct: f64 = duplicated
-        .iter()
-        .map(|s| start.log_likelihood(s).unwrap())
-        .sum();
+    let direct: f64 = duplicated.iter().map(|s| start.log_likelihood(s).unwrap()).sum();
     assert!((direct - llb).abs() < 1e-9 * direct.abs());
 }
 
@@ -482,9 +449,7 @@ fn sampling_respects_buckets() {
         &[1.0, 1.0],
     );
     let mut rng = stream(1, EntityKind::WorkloadDemand, 0);
-    let (states, obs) = m
-        .sample(6, |t| usize::from(t == 2 || t == 5), &mut rng)
-        .unwrap();
+    let (states, obs) = m.sample(6, |t| usize::from(t == 2 || t == 5), &mut rng).unwrap();
     assert_eq!(states, vec![0, 0, 1, 1, 1, 0]);
     assert_eq!(obs.len(), 6);
     assert!(m.sample(3, |_| 2, &mut rng).is_err());

@@ -1,0 +1,80 @@
+//! `shadowsim forecast`: the forecast evaluation protocol on real traces.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use sim_core::forecast::data::{self, DataSpec};
+use sim_core::forecast::methods::{EmpiricalSettings, EmpiricalShadow, HmmSettings, HmmShadow};
+use sim_core::forecast::protocol::{self, Method};
+
+use crate::Failure;
+
+/// Arguments of `forecast` (the same as `peer_forecast.py`'s).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Training data: `DIR[:DATE,...]` (DIR holds day folders and tags.csv).
+    #[arg(long)]
+    pub train: String,
+    /// Test data: `DIR[:DATE,...]`.
+    #[arg(long)]
+    pub test: String,
+    /// Tasks to run (A = cold start, B = warm one hour ahead, C = VM seen on an earlier day).
+    #[arg(long, default_value = "A,B,C")]
+    pub tasks: String,
+    /// Write the results table as CSV here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (0 = one per core). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Runs the command.
+pub fn exec(args: Args) -> Result<(), Failure> {
+    let tasks: Vec<char> = args
+        .tasks
+        .split(',')
+        .filter_map(|t| t.trim().chars().next())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if let Some(bad) = tasks.iter().find(|t| !matches!(t, 'A' | 'B' | 'C')) {
+        return Err(Failure::input(format!(
+            "--tasks: unknown task {bad:?} (expected A, B, C)"
+        )));
+    }
+    let pool = super::pool(args.threads)?;
+    let started = Instant::now();
+    let train = data::load(&DataSpec::parse(&args.train)).map_err(Failure::input)?;
+    let test = data::load(&DataSpec::parse(&args.test)).map_err(Failure::input)?;
+    if train.is_empty() || test.is_empty() {
+        return Err(Failure::input("no series to train on or to test"));
+    }
+    let ev = pool
+        .install(|| {
+            let hs = HmmSettings::default();
+            let hmm = HmmShadow::fit(&train, hs)?;
+            eprintln!(
+                "hmm: {} states, fitted in {:.1} s",
+                hmm.states(),
+                started.elapsed().as_secs_f64()
+            );
+            let es = EmpiricalSettings::default();
+            let slice = EmpiricalShadow::fit(&train, es, false);
+            let global = EmpiricalShadow::fit(&train, es, true);
+            let methods: Vec<&dyn Method> = vec![&hmm, &slice, &global];
+            Ok::<_, String>(protocol::evaluate(&train, &test, &methods, &tasks))
+        })
+        .map_err(Failure::run)?;
+    let csv = protocol::to_csv(&ev);
+    print!("{csv}");
+    println!(
+        "test series: {}; scored (tasks A, B): {}; skipped: slice<10: {}; task C scored: {}, no training day: {}",
+        ev.test_series, ev.scored, ev.skipped_small_slice, ev.scored_c, ev.skipped_no_training_day
+    );
+    println!("runtime: {:.1} s", started.elapsed().as_secs_f64());
+    if let Some(out) = &args.out {
+        sim_core::report::write_atomic(out, csv.as_bytes())
+            .map_err(|e| Failure::run(format!("{}: {e}", out.display())))?;
+    }
+    Ok(())
+}

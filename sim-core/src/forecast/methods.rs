@@ -1,0 +1,458 @@
+//! The methods compared by `shadowsim forecast`.
+//!
+//! - `shadow-quantile`: the seasonal empirical-quantile shadow of the series' slice.
+//! - `global-quantile`: the same profile pooled over every training series (tag-blind).
+//! - `shadow-hmm`: the HMM shadow of the slice (falls back to the global HMM for small slices).
+//!
+//! Every method also uses the series' own readings where the task allows (B: today's readings so
+//! far; C: the VM's previous day) through the same online update it uses in the simulator.
+
+use std::collections::BTreeMap;
+
+use super::data::Series;
+use super::protocol::{Method, STEPS, Warm};
+use super::score::Band;
+use crate::shadow::grid::{Grid, Histogram, mix_into, quantile};
+
+/// The grid of CPU fractions (whole percents and halves).
+pub fn fraction_grid() -> Grid {
+    Grid::new(0.0, 1.0, 201)
+}
+
+/// Settings of the empirical (quantile) shadow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EmpiricalSettings {
+    /// Half-width of the time-of-day window pooled for each step, in steps.
+    pub window_steps: usize,
+    /// Half-life of the weight of own readings, in steps.
+    pub half_life_steps: f64,
+    /// Weight of the pooled profile, in equivalent own readings.
+    pub prior_weight: f64,
+    /// Task C: share of the VM's previous day (as one unweighted distribution) in the mixture
+    /// with the pooled profile.
+    pub day_share: f64,
+}
+
+impl Default for EmpiricalSettings {
+    fn default() -> Self {
+        EmpiricalSettings {
+            window_steps: 36,
+            half_life_steps: 48.0,
+            prior_weight: 2.0,
+            day_share: 0.85,
+        }
+    }
+}
+
+/// Per-slot pooled CDFs of one pool.
+#[derive(Clone, Debug)]
+struct Profile {
+    cdf: Vec<Vec<f64>>, // [slot][grid]
+}
+
+fn build_profile(series: &[&Series], grid: &Grid, window: usize) -> Profile {
+    let mut per_slot: Vec<Histogram> = (0..STEPS).map(|_| Histogram::new(grid.n)).collect();
+    for s in series {
+        for (t, &y) in s.values.iter().enumerate() {
+            if y.is_finite() {
+                per_slot[t].add(grid.index(y), 1.0);
+            }
+        }
+    }
+    let cdf = (0..STEPS)
+        .map(|t| {
+            let mut h = Histogram::new(grid.n);
+            for d in 0..=2 * window {
+                let u = (t + STEPS + d - window) % STEPS;
+                for (i, w) in per_slot[u].weights.iter().enumerate() {
+                    if *w > 0.0 {
+                        h.add(i, *w);
+                    }
+                }
+            }
+            h.cdf()
+        })
+        .collect();
+    Profile { cdf }
+}
+
+/// The empirical shadow: pooled windowed time-of-day distributions, mixed with the series' own
+/// recency-weighted readings.
+pub struct EmpiricalShadow {
+    name: String,
+    grid: Grid,
+    settings: EmpiricalSettings,
+    by_slice: BTreeMap<String, Profile>,
+    global: Profile,
+    tag_blind: bool,
+}
+
+impl EmpiricalShadow {
+    /// Fits on the training series. `tag_blind`: pool everything (the global profile).
+    pub fn fit(train: &[Series], settings: EmpiricalSettings, tag_blind: bool) -> Self {
+        let grid = fraction_grid();
+        let all: Vec<&Series> = train.iter().collect();
+        let global = build_profile(&all, &grid, settings.window_steps);
+        let mut groups: BTreeMap<&str, Vec<&Series>> = BTreeMap::new();
+        if !tag_blind {
+            for s in train {
+                groups.entry(s.slice.as_str()).or_default().push(s);
+            }
+        }
+        let by_slice = groups
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), build_profile(&v, &grid, settings.window_steps)))
+            .collect();
+        EmpiricalShadow {
+            name: if tag_blind {
+                "global-quantile".into()
+            } else {
+                "shadow-quantile".into()
+            },
+            grid,
+            settings,
+            by_slice,
+            global,
+            tag_blind,
+        }
+    }
+
+    fn profile(&self, slice: &str) -> &Profile {
+        if self.tag_blind {
+            &self.global
+        } else {
+            self.by_slice.get(slice).unwrap_or(&self.global)
+        }
+    }
+
+    fn band(&self, cdf: &[f64]) -> Band {
+        Band {
+            point: quantile(&self.grid, cdf, 0.5),
+            lo: quantile(&self.grid, cdf, 0.05),
+            hi: quantile(&self.grid, cdf, 0.95),
+        }
+    }
+}
+
+/// Own readings with exponentially decaying weights.
+struct Own {
+    hist: Histogram,
+    decay: f64,
+}
+
+impl Own {
+    fn new(n: usize, half_life: f64) -> Own {
+        Own {
+            hist: Histogram::new(n),
+            decay: 0.5f64.powf(1.0 / half_life.max(1e-9)),
+        }
+    }
+    fn push(&mut self, grid: &Grid, y: f64) {
+        self.hist.scale(self.decay);
+        if y.is_finite() {
+            self.hist.add(grid.index(y), 1.0);
+        }
+    }
+}
+
+struct EmpiricalWarm<'a> {
+    m: &'a EmpiricalShadow,
+    profile: &'a Profile,
+    own: Own,
+    mix: Vec<f64>,
+}
+
+impl Warm for EmpiricalWarm<'_> {
+    fn observe(&mut self, _t: usize, y: f64) {
+        self.own.push(&self.m.grid, y);
+    }
+    fn forecast(&mut self, next: usize, h: usize) -> Vec<Band> {
+        let own_cdf = self.own.hist.cdf();
+        let w_own = self.own.hist.total;
+        (next..next + h)
+            .map(|t| {
+                let pooled = &self.profile.cdf[t % STEPS];
+                mix_into(
+                    &mut self.mix,
+                    &[(&own_cdf, w_own), (pooled, self.m.settings.prior_weight)],
+                );
+                self.m.band(&self.mix)
+            })
+            .collect()
+    }
+}
+
+impl Method for EmpiricalShadow {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn cold(&self, slice: &str, _weekday: u8) -> Vec<Band> {
+        let p = self.profile(slice);
+        (0..STEPS).map(|t| self.band(&p.cdf[t])).collect()
+    }
+    fn warm(&self, slice: &str, _weekday: u8) -> Box<dyn Warm + '_> {
+        Box::new(EmpiricalWarm {
+            m: self,
+            profile: self.profile(slice),
+            own: Own::new(self.grid.n, self.settings.half_life_steps),
+            mix: Vec::new(),
+        })
+    }
+    fn repeat(&self, slice: &str, _weekday: u8, previous: &Series) -> Vec<Band> {
+        let p = self.profile(slice);
+        let mut own = Histogram::new(self.grid.n);
+        for &y in &previous.values {
+            if y.is_finite() {
+                own.add(self.grid.index(y), 1.0);
+            }
+        }
+        if own.total == 0.0 {
+            return self.cold(slice, _weekday);
+        }
+        let own_cdf = own.cdf();
+        let share = self.settings.day_share.clamp(0.0, 1.0);
+        let mut mix = Vec::new();
+        (0..STEPS)
+            .map(|t| {
+                mix_into(&mut mix, &[(&own_cdf, share), (&p.cdf[t], 1.0 - share)]);
+                self.band(&mix)
+            })
+            .collect()
+    }
+}
+
+// ------------------------------------------------------------------------------ HMM shadow
+
+use crate::shadow::hmm::{Filter, FitOptions, GaussianHmm, Sequence, Start, StateWeights, refine, select_states};
+
+/// Settings of the HMM shadow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HmmSettings {
+    /// Range of state counts tried on the pooled data; BIC picks one.
+    pub states: std::ops::RangeInclusive<usize>,
+    /// Training series sampled for the state-count search (every series is used for the fit).
+    pub search_series: usize,
+    /// EM iterations when a slice refines the global model.
+    pub slice_iterations: usize,
+    /// Task C: weight kept on the posterior at the end of the previous day (the rest returns to
+    /// the initial distribution).
+    pub carry_over: f64,
+    /// Seed of the fits.
+    pub seed: u64,
+    /// Fit on √y (variance grows with the level) instead of y.
+    pub sqrt_scale: bool,
+}
+
+impl Default for HmmSettings {
+    fn default() -> Self {
+        HmmSettings {
+            states: 2..=16,
+            search_series: 600,
+            slice_iterations: 15,
+            carry_over: 0.9,
+            seed: 1,
+            sqrt_scale: true,
+        }
+    }
+}
+
+/// The HMM shadow: a Gaussian HMM on CPU fractions (or their square roots) fitted to all
+/// training series (state count by BIC), refined on each slice's series. Predictive
+/// distributions are the mixtures over predicted states, evaluated on the fraction grid.
+pub struct HmmShadow {
+    global: GaussianHmm,
+    by_slice: BTreeMap<String, (GaussianHmm, Vec<f64>)>,
+    global_table: Vec<f64>,
+    grid: Grid,
+    settings: HmmSettings,
+}
+
+/// Per-state CDF at the upper edge of every grid bin (`k × n`, state-major).
+fn cdf_table(model: &GaussianHmm, grid: &Grid, sqrt_scale: bool) -> Vec<f64> {
+    let mut out = Vec::with_capacity(model.k() * grid.n);
+    for j in 0..model.k() {
+        let mu = model.mean(j, 0).unwrap_or(0.0);
+        let sd = model.variance(j, 0).unwrap_or(1.0).max(1e-12).sqrt();
+        for i in 0..grid.n {
+            let edge = grid.value(i) + grid.step / 2.0;
+            let x = if sqrt_scale { edge.max(0.0).sqrt() } else { edge };
+            let c = if i + 1 == grid.n {
+                1.0
+            } else {
+                0.5 * statrs::function::erf::erfc(-(x - mu) / (sd * std::f64::consts::SQRT_2))
+            };
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl HmmShadow {
+    /// Fits the global model and the slice models.
+    pub fn fit(train: &[Series], settings: HmmSettings) -> Result<Self, String> {
+        let tf = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .map(|&y| if settings.sqrt_scale { y.max(0.0).sqrt() } else { y })
+                .collect()
+        };
+        let data: Vec<Vec<f64>> = train.iter().map(|s| tf(&s.values)).collect();
+        let seqs: Vec<Sequence<'_>> = data.iter().map(|v| Sequence::new(v)).collect();
+        let mut opts = FitOptions::new(2, 1);
+        opts.seed = settings.seed;
+        opts.restarts = 1;
+        opts.max_iterations = 40;
+        opts.tolerance = 1e-5;
+        let stride = (seqs.len() / settings.search_series.max(1)).max(1);
+        let sample: Vec<Sequence<'_>> = seqs.iter().step_by(stride).cloned().collect();
+        let (best, _) = select_states(&sample, settings.states.clone(), &opts).map_err(|e| e.to_string())?;
+        opts.k = best.model.k();
+        let global = refine(best.model, &seqs, &opts).map_err(|e| e.to_string())?.model;
+        let grid = fraction_grid();
+        let global_table = cdf_table(&global, &grid, settings.sqrt_scale);
+        let mut groups: BTreeMap<&str, Vec<Sequence<'_>>> = BTreeMap::new();
+        for (s, v) in train.iter().zip(&data) {
+            groups.entry(s.slice.as_str()).or_default().push(Sequence::new(v));
+        }
+        let mut slice_opts = opts.clone();
+        slice_opts.max_iterations = settings.slice_iterations;
+        let by_slice = groups
+            .into_iter()
+            .filter(|(_, seqs)| seqs.len() >= super::protocol::MIN_SLICE)
+            .filter_map(|(slice, seqs)| {
+                refine(global.clone(), &seqs, &slice_opts).ok().map(|r| {
+                    let table = cdf_table(&r.model, &grid, settings.sqrt_scale);
+                    (slice.to_string(), (r.model, table))
+                })
+            })
+            .collect();
+        Ok(HmmShadow {
+            global,
+            by_slice,
+            global_table,
+            grid,
+            settings,
+        })
+    }
+
+    fn model(&self, slice: &str) -> (&GaussianHmm, &[f64]) {
+        match self.by_slice.get(slice) {
+            Some((m, t)) => (m, t),
+            None => (&self.global, &self.global_table),
+        }
+    }
+
+    /// States of the global model.
+    pub fn states(&self) -> usize {
+        self.global.k()
+    }
+}
+
+struct HmmWarm<'a> {
+    model: &'a GaussianHmm,
+    table: &'a [f64],
+    grid: Grid,
+    filter: Filter,
+    sqrt_scale: bool,
+    scratch: Vec<f64>,
+}
+
+impl HmmWarm<'_> {
+    fn band(&mut self, w: &StateWeights) -> Band {
+        let n = self.grid.n;
+        self.scratch.clear();
+        self.scratch.resize(n, 0.0);
+        for (j, &wj) in w.as_slice().iter().enumerate() {
+            if wj > 0.0 {
+                let row = &self.table[j * n..(j + 1) * n];
+                for (o, c) in self.scratch.iter_mut().zip(row) {
+                    *o += wj * c;
+                }
+            }
+        }
+        Band {
+            point: quantile(&self.grid, &self.scratch, 0.5),
+            lo: quantile(&self.grid, &self.scratch, 0.05),
+            hi: quantile(&self.grid, &self.scratch, 0.95),
+        }
+    }
+}
+
+impl Warm for HmmWarm<'_> {
+    fn observe(&mut self, _t: usize, y: f64) {
+        let y = if self.sqrt_scale { y.max(0.0).sqrt() } else { y };
+        let _ = self.filter.update(self.model, &[y], 0);
+    }
+    fn forecast(&mut self, _next: usize, h: usize) -> Vec<Band> {
+        // Step `next + j` is the (j+1)-th upcoming update.
+        let Ok(mut w) = self.filter.predict(self.model, 1, |_| 0) else {
+            return vec![
+                Band {
+                    point: f64::NAN,
+                    lo: 0.0,
+                    hi: 1.0
+                };
+                h
+            ];
+        };
+        let mut out = Vec::with_capacity(h);
+        let mut step = Filter::new(self.model, Start::Initial);
+        for j in 0..h {
+            if j > 0 {
+                step.reset_to_weights(w);
+                w = step.predict(self.model, 2, |_| 0).unwrap_or(w);
+            }
+            out.push(self.band(&w));
+        }
+        out
+    }
+}
+
+impl Method for HmmShadow {
+    fn name(&self) -> String {
+        "shadow-hmm".into()
+    }
+    fn cold(&self, slice: &str, weekday: u8) -> Vec<Band> {
+        let mut w = self.warm(slice, weekday);
+        w.forecast(0, STEPS)
+    }
+    fn warm(&self, slice: &str, _weekday: u8) -> Box<dyn Warm + '_> {
+        let (model, table) = self.model(slice);
+        Box::new(HmmWarm {
+            model,
+            table,
+            grid: self.grid,
+            filter: Filter::new(model, Start::Initial),
+            sqrt_scale: self.settings.sqrt_scale,
+            scratch: Vec::new(),
+        })
+    }
+    fn repeat(&self, slice: &str, _weekday: u8, previous: &Series) -> Vec<Band> {
+        let (model, table) = self.model(slice);
+        let mut f = Filter::new(model, Start::Initial);
+        for &y in &previous.values {
+            let y = if self.settings.sqrt_scale { y.max(0.0).sqrt() } else { y };
+            let _ = f.update(model, &[y], 0);
+        }
+        let lam = self.settings.carry_over;
+        let mixed: Vec<f64> = f
+            .weights()
+            .as_slice()
+            .iter()
+            .zip(model.initial())
+            .map(|(p, i)| lam * p + (1.0 - lam) * i)
+            .collect();
+        let mut start = Filter::new(model, Start::Initial);
+        if let Ok(w) = StateWeights::from_slice(&mixed) {
+            start.reset_to_weights(w);
+        }
+        let mut warm = HmmWarm {
+            model,
+            table,
+            grid: self.grid,
+            filter: start,
+            sqrt_scale: self.settings.sqrt_scale,
+            scratch: Vec::new(),
+        };
+        warm.forecast(0, STEPS)
+    }
+}

@@ -1,0 +1,188 @@
+//! The forecast evaluation protocol (`../shared/eval/FORECAST-PROTOCOL.md`): tasks A (cold
+//! start), B (warm, one hour ahead) and C (the same VM seen on an earlier day), scored with the
+//! protocol's metrics, micro-averaged.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use super::data::Series;
+use super::score::{Band, Scores};
+
+/// Readings per series.
+pub const STEPS: usize = 288;
+/// Task B horizon (one hour of 5-minute readings).
+pub const HORIZON: usize = 12;
+/// Task B origins: 12, 24, …, 276.
+pub fn origins() -> impl Iterator<Item = usize> {
+    (1..=23).map(|k| k * 12)
+}
+/// Training series a slice needs for its test series to be scored.
+pub const MIN_SLICE: usize = 10;
+
+/// A forecaster that consumes one series' readings in order (task B).
+pub trait Warm {
+    /// Reading `t` of the series (NaN if missing).
+    fn observe(&mut self, t: usize, y: f64);
+    /// Bands for steps `next .. next + h` (every reading before `next` has been observed).
+    fn forecast(&mut self, next: usize, h: usize) -> Vec<Band>;
+}
+
+/// A forecasting method under evaluation.
+pub trait Method: Sync {
+    /// Name in the results table.
+    fn name(&self) -> String;
+    /// Task A: bands for all 288 steps of a new series of `slice` on `weekday`.
+    fn cold(&self, slice: &str, weekday: u8) -> Vec<Band>;
+    /// Task B: a forecaster for one series.
+    fn warm(&self, slice: &str, weekday: u8) -> Box<dyn Warm + '_>;
+    /// Task C: bands for all 288 steps given the VM's most recent earlier day.
+    fn repeat(&self, slice: &str, weekday: u8, previous: &Series) -> Vec<Band>;
+}
+
+/// One results row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// `A`, `B` or `C`.
+    pub task: char,
+    /// Method name.
+    pub method: String,
+    /// Series scored.
+    pub series: usize,
+    /// The sums.
+    pub scores: Scores,
+}
+
+/// What was evaluated and what was skipped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evaluation {
+    /// One row per (task, method).
+    pub rows: Vec<Row>,
+    /// Test series in all.
+    pub test_series: usize,
+    /// Test series scored in tasks A and B.
+    pub scored: usize,
+    /// Test series skipped because their slice has fewer than [`MIN_SLICE`] training series.
+    pub skipped_small_slice: usize,
+    /// Test series scored in task C.
+    pub scored_c: usize,
+    /// Eligible test series without a training day of the same VM (task C).
+    pub skipped_no_training_day: usize,
+}
+
+/// Indices of the test series that are scored (slice with enough training series).
+pub fn eligible(train: &[Series], test: &[Series]) -> Vec<usize> {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in train {
+        *count.entry(s.slice.as_str()).or_default() += 1;
+    }
+    (0..test.len())
+        .filter(|&i| count.get(test[i].slice.as_str()).copied().unwrap_or(0) >= MIN_SLICE)
+        .collect()
+}
+
+/// For task C: the training series of the same VM on its most recent earlier day (or, if none
+/// is earlier, its latest training day, as the peer script does).
+pub fn previous_day<'a>(train: &'a [Series], s: &Series) -> Option<&'a Series> {
+    let same: Vec<&Series> = train.iter().filter(|t| t.vm == s.vm).collect();
+    same.iter()
+        .filter(|t| t.date < s.date)
+        .max_by(|a, b| a.date.cmp(&b.date))
+        .or_else(|| same.iter().max_by(|a, b| a.date.cmp(&b.date)))
+        .copied()
+}
+
+fn score_series(bands: &[Band], ys: &[f64]) -> Scores {
+    let mut s = Scores::default();
+    for (b, &y) in bands.iter().zip(ys) {
+        s.add(*b, y);
+    }
+    s
+}
+
+/// Runs the tasks for every method (in parallel over series; the sums are combined in series
+/// order, so results do not depend on the thread count).
+pub fn evaluate(train: &[Series], test: &[Series], methods: &[&dyn Method], tasks: &[char]) -> Evaluation {
+    let scored = eligible(train, test);
+    let mut ev = Evaluation {
+        test_series: test.len(),
+        scored: scored.len(),
+        skipped_small_slice: test.len() - scored.len(),
+        ..Evaluation::default()
+    };
+    let with_prev: Vec<(usize, &Series)> = scored
+        .iter()
+        .filter_map(|&i| previous_day(train, &test[i]).map(|p| (i, p)))
+        .collect();
+    ev.scored_c = with_prev.len();
+    ev.skipped_no_training_day = scored.len() - with_prev.len();
+    let sum = |parts: Vec<Scores>| {
+        let mut total = Scores::default();
+        for p in &parts {
+            total.merge(p);
+        }
+        total
+    };
+    for &task in tasks {
+        for m in methods {
+            let scores = match task {
+                'A' => sum(scored
+                    .par_iter()
+                    .map(|&i| score_series(&m.cold(&test[i].slice, test[i].weekday), &test[i].values))
+                    .collect()),
+                'B' => sum(scored.par_iter().map(|&i| warm_series(*m, &test[i])).collect()),
+                'C' => sum(with_prev
+                    .par_iter()
+                    .map(|&(i, prev)| score_series(&m.repeat(&test[i].slice, test[i].weekday, prev), &test[i].values))
+                    .collect()),
+                _ => continue,
+            };
+            let series = if task == 'C' { with_prev.len() } else { scored.len() };
+            ev.rows.push(Row {
+                task,
+                method: m.name(),
+                series,
+                scores,
+            });
+        }
+    }
+    ev
+}
+
+fn warm_series(m: &dyn Method, s: &Series) -> Scores {
+    let mut w = m.warm(&s.slice, s.weekday);
+    let mut scores = Scores::default();
+    let mut t = 0;
+    for o in origins() {
+        while t < o {
+            w.observe(t, s.values[t]);
+            t += 1;
+        }
+        let bands = w.forecast(o, HORIZON);
+        for (h, b) in bands.iter().enumerate() {
+            scores.add(*b, s.values[o + h]);
+        }
+    }
+    scores
+}
+
+/// The results as CSV (`task,method,series,points,mae,coverage90,width90,interval_score,pinball95`).
+pub fn to_csv(ev: &Evaluation) -> String {
+    let mut out = String::from("task,method,series,points,mae,coverage90,width90,interval_score,pinball95\n");
+    for r in &ev.rows {
+        let s = &r.scores;
+        out.push_str(&format!(
+            "{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6}\n",
+            r.task,
+            r.method,
+            r.series,
+            s.points,
+            s.mae(),
+            s.coverage(),
+            s.width(),
+            s.interval_score(),
+            s.pinball95()
+        ));
+    }
+    out
+}
