@@ -53,6 +53,23 @@ pub struct RunOptions {
     pub traced: Vec<bool>,
     /// Check invariants on every segment and at the end (slower; for tests).
     pub check_invariants: bool,
+    /// Progress and cancellation (checked once per step event).
+    pub control: Option<std::sync::Arc<crate::control::Control>>,
+}
+
+/// Fleet-wide cumulative totals at the end of one series interval (for cost-over-time views).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TimelinePoint {
+    /// End of the interval, ms.
+    pub t_ms: u64,
+    /// Cumulative instance cost, USD.
+    pub instance_usd: f64,
+    /// Cumulative burstable surplus charges, USD.
+    pub surplus_usd: f64,
+    /// Cumulative SLO-violation time, ms (× the scenario's penalty gives the penalty).
+    pub violation_ms: f64,
+    /// Workloads running at that moment.
+    pub active: u64,
 }
 
 /// The result of running one policy.
@@ -68,6 +85,10 @@ pub struct PolicyRun {
     pub workload_steps: u64,
     /// Invariant violations (only collected with [`RunOptions::check_invariants`]).
     pub broken: Vec<String>,
+    /// Whether the run stopped early because it was cancelled.
+    pub cancelled: bool,
+    /// Fleet-wide cumulative cost and violation at the end of every series interval.
+    pub timeline: Vec<TimelinePoint>,
 }
 
 /// Runs `policy` over `model`.
@@ -122,6 +143,11 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
     }
     q.push(SimTime(end_ms), EventKind::End, 0, 0);
     let mut active = 0u64;
+    let mut cancelled = false;
+    let mut timeline: Vec<TimelinePoint> = Vec::new();
+    if let Some(c) = &opts.control {
+        c.add_total(end_ms.div_ceil(step_ms.max(1)));
+    }
     let mut broken: Vec<String> = Vec::new();
     let mut workload_steps = 0u64;
 
@@ -224,7 +250,18 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                 if t_ms >= end_ms {
                     continue;
                 }
+                if let Some(c) = &opts.control {
+                    if c.is_cancelled() {
+                        cancelled = true;
+                        break;
+                    }
+                    c.advance(1);
+                }
                 workload_steps += active;
+                let series_ms = acct.series_ms.max(1);
+                if t_ms > 0 && t_ms % series_ms == 0 {
+                    timeline.push(snapshot(&slots, t_ms, active));
+                }
                 let close = t_ms % interval_ms.max(1) == 0;
                 let chunks = slots.par_chunks_mut(CHUNK);
                 if lookahead == 0 {
@@ -312,6 +349,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                 for slot in slots.iter_mut().filter(|s| s.active) {
                     end_session(slot, &acct, catalog, &mut nodes, t, billing_min_ms);
                 }
+                timeline.push(snapshot(&slots, t.ms(), 0));
                 break;
             }
         }
@@ -321,6 +359,8 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
     }
     PolicyRun {
         broken,
+        cancelled,
+        timeline,
         policy: policy.name().to_string(),
         events: q.processed(),
         workload_steps,
@@ -450,4 +490,21 @@ fn check_nodes<S>(model: &Model, slots: &[Slot<S>], nodes: &Nodes, broken: &mut 
             }
         }
     }
+}
+
+/// Sums the fleet's cost and violation so far (serially, in workload order).
+fn snapshot<S>(slots: &[Slot<S>], t_ms: u64, active: u64) -> TimelinePoint {
+    let mut p = TimelinePoint {
+        t_ms,
+        active,
+        ..TimelinePoint::default()
+    };
+    for s in slots {
+        for a in &s.acc {
+            p.instance_usd += a.instance_usd;
+            p.surplus_usd += a.surplus_usd;
+            p.violation_ms += a.violation_ms;
+        }
+    }
+    p
 }

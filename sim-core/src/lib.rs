@@ -13,6 +13,7 @@
 
 pub mod baselines;
 pub mod cluster;
+pub mod control;
 pub mod diag;
 pub mod engine;
 pub mod fastmath;

@@ -1,6 +1,10 @@
 //! Runs every policy of a scenario on the same workload realizations.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
+
+use crate::control::{Cancelled, Control};
 
 use crate::engine::{self, PolicyRun, RunOptions};
 use crate::model::Model;
@@ -59,6 +63,7 @@ pub fn run_all_with(model: &Model, check_invariants: bool) -> RunResult {
     let opts = RunOptions {
         traced: traced.clone(),
         check_invariants,
+        control: None,
     };
     let runs = model
         .scenario
@@ -67,4 +72,24 @@ pub fn run_all_with(model: &Model, check_invariants: bool) -> RunResult {
         .map(|p| run_policy(model, p, &opts))
         .collect();
     RunResult { runs, traced }
+}
+
+/// [`run_all`] with progress reporting and cancellation through `control`.
+pub fn run_all_controlled(model: &Model, control: &Arc<Control>) -> Result<RunResult, Cancelled> {
+    let traced = traced_workloads(model);
+    let opts = RunOptions {
+        traced: traced.clone(),
+        check_invariants: false,
+        control: Some(Arc::clone(control)),
+    };
+    let runs: Vec<PolicyRun> = model
+        .scenario
+        .policies
+        .par_iter()
+        .map(|p| run_policy(model, p, &opts))
+        .collect();
+    if runs.iter().any(|r| r.cancelled) || control.is_cancelled() {
+        return Err(Cancelled);
+    }
+    Ok(RunResult { runs, traced })
 }

@@ -11,7 +11,7 @@ use crate::workload::archetype::SloKind;
 use crate::workload::generator::Generator;
 
 /// A row of the downsampled time series: means over one series interval.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SeriesRow {
     /// Start of the interval, ms.
     pub t_ms: u64,
@@ -23,6 +23,34 @@ pub struct SeriesRow {
     pub allocation: [f64; 4],
     /// Mean served load per metric.
     pub served: [f64; 4],
+    /// The shadow's predicted value per metric for the interval (NaN when the policy has no
+    /// shadow): means of the predictions made during the interval.
+    pub predicted: [f64; 4],
+    /// Lower bound of the shadow's central interval per metric (NaN when none).
+    pub predicted_lo: [f64; 4],
+    /// Upper bound of the shadow's central interval per metric (NaN when none).
+    pub predicted_hi: [f64; 4],
+    /// Time in the interval with SLO violation, ms.
+    pub violation_ms: f64,
+    /// OOM restarts that began in the interval.
+    pub ooms: u32,
+}
+
+impl Default for SeriesRow {
+    fn default() -> Self {
+        SeriesRow {
+            t_ms: 0,
+            running_ms: 0,
+            demand: [0.0; 4],
+            allocation: [0.0; 4],
+            served: [0.0; 4],
+            predicted: [f64::NAN; 4],
+            predicted_lo: [f64::NAN; 4],
+            predicted_hi: [f64::NAN; 4],
+            violation_ms: 0.0,
+            ooms: 0,
+        }
+    }
 }
 
 /// A recorded scaling action.
@@ -107,6 +135,8 @@ pub struct Slot<S> {
     pub nominal_cpu: f64,
     /// Invariant violations found (only when checking).
     pub broken: Vec<String>,
+    /// OOMs not yet written into the current series row.
+    unmarked_ooms: u32,
 }
 
 impl<S> Slot<S> {
@@ -135,6 +165,7 @@ impl<S> Slot<S> {
             slo,
             nominal_cpu,
             broken: Vec::new(),
+            unmarked_ooms: 0,
         }
     }
 
@@ -159,6 +190,7 @@ impl<S> Slot<S> {
                         self.ooms += 1;
                         self.acc[self.bucket(from)].ooms += 1;
                         self.profile.note_oom();
+                        self.unmarked_ooms += 1;
                         self.down_until = from + ctx.oom_restart_ms.max(1);
                     }
                 }
@@ -278,6 +310,8 @@ impl<S> Slot<S> {
                 };
             }
             tr.current.running_ms += to - from;
+            tr.current.violation_ms += violation;
+            tr.current.ooms += std::mem::take(&mut self.unmarked_ooms);
             for m in 0..4 {
                 tr.current.demand[m] += d[m] * dt;
                 tr.current.allocation[m] += cap[m] * dt;
