@@ -190,7 +190,9 @@ impl<S> Slot<S> {
                         self.ooms += 1;
                         self.acc[self.bucket(from)].ooms += 1;
                         self.profile.note_oom();
-                        self.unmarked_ooms += 1;
+                        if self.trace.is_some() {
+                            self.unmarked_ooms += 1;
+                        }
                         self.down_until = from + ctx.oom_restart_ms.max(1);
                     }
                 }
