@@ -92,7 +92,7 @@ pub struct PolicyRun {
 }
 
 /// Runs `policy` over `model`.
-pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun {
+pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> PolicyRun {
     let traced = &opts.traced;
     let scenario = &model.scenario;
     let catalog = &model.catalog;
@@ -141,6 +141,10 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
     if let Some(iv) = policy.interval() {
         q.push(SimTime(iv.ms().max(1)), EventKind::PolicyTick, 0, 0);
     }
+    if let Some(every) = policy.refit_every() {
+        q.push(SimTime(every.ms().max(1)), EventKind::Refit, 0, 0);
+    }
+    let wants_peak = policy.wants_session_peak();
     q.push(SimTime(end_ms), EventKind::End, 0, 0);
     let mut active = 0u64;
     let mut cancelled = false;
@@ -181,7 +185,15 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                 if !slot.active {
                     continue;
                 }
-                end_session(slot, &acct, catalog, &mut nodes, t, billing_min_ms);
+                end_session(
+                    slot,
+                    &acct,
+                    catalog,
+                    &mut nodes,
+                    t,
+                    billing_min_ms,
+                    slot_of(model, t.ms(), interval_ms),
+                );
                 active -= 1;
                 if let Some(&(start, _)) = pop[i].sessions.get(slot.next_session) {
                     q.push(start, EventKind::SessionStart, i as u32, 0);
@@ -222,6 +234,30 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                         slot.next_gen_ms += step_ms;
                     }
                 }
+                slot.session_peak = if wants_peak {
+                    let arch = &model.archetypes[w.archetype as usize];
+                    slot.generator.as_ref().map(|g| {
+                        let mut g = g.clone();
+                        let mut peak = [0.0f64; 4];
+                        let mut t_gen = start.ms();
+                        while t_gen < stop.ms() {
+                            let d = g.step(
+                                arch,
+                                &w.traits,
+                                &w.nominal,
+                                t_gen,
+                                model.calendar.week_ms(SimTime(t_gen)),
+                            );
+                            for m in 0..4 {
+                                peak[m] = peak[m].max(d[m]);
+                            }
+                            t_gen += step_ms;
+                        }
+                        peak
+                    })
+                } else {
+                    None
+                };
                 let target = {
                     let future: &[[f64; 4]] = if lookahead > 0 { ahead[i].make_contiguous() } else { &[] };
                     let mut state = slot.state.take();
@@ -263,6 +299,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                     timeline.push(snapshot(&slots, t_ms, active));
                 }
                 let close = t_ms % interval_ms.max(1) == 0;
+                let week_slot = slot_of(model, t_ms, interval_ms);
                 let chunks = slots.par_chunks_mut(CHUNK);
                 if lookahead == 0 {
                     chunks.enumerate().for_each(|(c, chunk)| {
@@ -272,7 +309,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                             }
                             slot.account(&acct, t_ms);
                             if close {
-                                slot.profile.close_interval(t);
+                                slot.profile.close_interval(t, week_slot);
                             }
                             slot.demand = generate(slot, c * CHUNK + j, t_ms);
                         }
@@ -288,7 +325,7 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                                 }
                                 slot.account(&acct, t_ms);
                                 if close {
-                                    slot.profile.close_interval(t);
+                                    slot.profile.close_interval(t, week_slot);
                                 }
                                 if t_ms > slot.session_start_ms {
                                     dq.pop_front();
@@ -307,10 +344,18 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                     q.push(SimTime(t_ms + step_ms), EventKind::Step, 0, 0);
                 }
             }
-            EventKind::Refit => {}
+            EventKind::Refit => {
+                let pool = pool_items(model, &slots, t, interval_ms);
+                policy.refit(t, &pool);
+                if let Some(every) = policy.refit_every() {
+                    if t.ms() + every.ms().max(1) < end_ms {
+                        q.push(t.after(every), EventKind::Refit, 0, 0);
+                    }
+                }
+            }
             EventKind::PolicyTick => {
                 let iv = policy.interval().map_or(u64::MAX, SimDuration::ms).max(1);
-                decide_all(model, policy, &ctx, &mut slots, &mut ahead, t);
+                decide_all(model, &*policy, &ctx, &mut slots, &mut ahead, t);
                 for (i, slot) in slots.iter_mut().enumerate() {
                     let Some(action) = slot.action.take() else {
                         continue;
@@ -347,7 +392,15 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
                     check_nodes(model, &slots, &nodes, &mut broken);
                 }
                 for slot in slots.iter_mut().filter(|s| s.active) {
-                    end_session(slot, &acct, catalog, &mut nodes, t, billing_min_ms);
+                    end_session(
+                        slot,
+                        &acct,
+                        catalog,
+                        &mut nodes,
+                        t,
+                        billing_min_ms,
+                        slot_of(model, t.ms(), interval_ms),
+                    );
                 }
                 timeline.push(snapshot(&slots, t.ms(), 0));
                 break;
@@ -356,6 +409,13 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
     }
     for s in &mut slots {
         broken.append(&mut s.broken);
+        if let Some(st) = s.state.as_ref() {
+            let cov = policy.coverage(st);
+            for b in 0..2 {
+                s.acc[b].band_hits += cov[b].0;
+                s.acc[b].band_checks += cov[b].1;
+            }
+        }
     }
     PolicyRun {
         broken,
@@ -377,6 +437,11 @@ pub fn run<P: Policy>(model: &Model, policy: &P, opts: &RunOptions) -> PolicyRun
     }
 }
 
+/// Hour-of-week slot of the profiler interval ending at `t_ms`.
+fn slot_of(model: &Model, t_ms: u64, interval_ms: u64) -> u8 {
+    crate::shadow::model::slot_of_week_ms(model.calendar.week_ms(SimTime(t_ms.saturating_sub(interval_ms)))) as u8
+}
+
 fn end_session<S>(
     slot: &mut Slot<S>,
     acct: &AcctCtx<'_>,
@@ -384,9 +449,10 @@ fn end_session<S>(
     nodes: &mut Nodes,
     t: SimTime,
     billing_min_ms: u64,
+    week_slot: u8,
 ) {
     slot.account(acct, t.ms());
-    slot.profile.close_interval(t);
+    slot.profile.close_interval(t, week_slot);
     let cost = slot.alloc.release_all(catalog, nodes, t, billing_min_ms);
     let b = slot.bucket(t.ms().saturating_sub(1));
     let acc = &mut slot.acc[b];
@@ -422,6 +488,7 @@ fn view_of<'a, S>(
         profile: &slot.profile,
         oom_count: slot.ooms,
         future,
+        session_peak: slot.session_peak,
     }
 }
 
@@ -441,7 +508,11 @@ fn decide_all<P: Policy>(
         let mut state = slot.state.take();
         if let Some(s) = state.as_mut() {
             let view = view_of(model, slot, i, t, future, catalog);
-            slot.action = policy.decide(s, &view, ctx);
+            let d = policy.decide(s, &view, ctx);
+            slot.action = d.action;
+            if let (Some(band), Some(tr)) = (d.band, slot.trace.as_deref_mut()) {
+                tr.note_band(t.ms(), &band);
+            }
         }
         slot.state = state;
     };
@@ -507,4 +578,50 @@ fn snapshot<S>(slots: &[Slot<S>], t_ms: u64, active: u64) -> TimelinePoint {
         }
     }
     p
+}
+
+/// Every workload's normalized recent history, for a refit: usage divided by nominal size,
+/// with the hour-of-week slot of each sample, and the tags known for it at `now`.
+fn pool_items<S>(
+    model: &Model,
+    slots: &[Slot<S>],
+    now: SimTime,
+    _interval_ms: u64,
+) -> Vec<crate::shadow::service::PoolItem> {
+    use crate::shadow::model::TrainingSeq;
+    slots
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.profile.recent.is_empty())
+        .map(|(i, s)| {
+            let plan = &model.population.workloads[i];
+            let outcome = &model.tag_outcomes[i];
+            let tags = if now >= outcome.known_from {
+                outcome.tags.clone()
+            } else {
+                Vec::new()
+            };
+            let mut seq = TrainingSeq {
+                values: Vec::with_capacity(s.profile.recent.len()),
+                slots: Vec::with_capacity(s.profile.recent.len()),
+            };
+            for r in s.profile.recent.iter() {
+                let mut v = [0.0; 4];
+                for m in 0..4 {
+                    v[m] = if plan.nominal[m] > 0.0 {
+                        f64::from(r.usage[m]) / plan.nominal[m]
+                    } else {
+                        f64::NAN
+                    };
+                }
+                seq.values.push(v);
+                seq.slots.push(u16::from(r.slot));
+            }
+            crate::shadow::service::PoolItem {
+                id: i as u32,
+                tags,
+                seq,
+            }
+        })
+        .collect()
 }

@@ -57,6 +57,10 @@ pub struct Acc {
     pub tau_u_ms: f64,
     /// Time with s > d on CPU, ms.
     pub tau_o_ms: f64,
+    /// Predictions whose central interval contained the value later observed.
+    pub band_hits: u64,
+    /// Predictions checked against an observation.
+    pub band_checks: u64,
 }
 
 impl Acc {
@@ -80,6 +84,16 @@ impl Acc {
         self.theta_o += o.theta_o;
         self.tau_u_ms += o.tau_u_ms;
         self.tau_o_ms += o.tau_o_ms;
+        self.band_hits += o.band_hits;
+        self.band_checks += o.band_checks;
+    }
+    /// Live interval coverage (NaN when the policy made no checked predictions).
+    pub fn coverage(&self) -> f64 {
+        if self.band_checks == 0 {
+            f64::NAN
+        } else {
+            self.band_hits as f64 / self.band_checks as f64
+        }
     }
     /// Instance + surplus cost, USD.
     pub fn cost_usd(&self) -> f64 {

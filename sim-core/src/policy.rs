@@ -150,6 +150,25 @@ pub struct View<'a> {
     /// True demand for the current and following steps (only when the policy asked for a
     /// lookahead; the oracle).
     pub future: &'a [[f64; 4]],
+    /// The workload's peak demand over its current session (only when the policy asked for it:
+    /// static peak provisioning).
+    pub session_peak: Option<[f64; 4]>,
+}
+
+/// What a decision produced.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Decision {
+    /// The command, if any.
+    pub action: Option<Action>,
+    /// The predicted band per metric in absolute units `[point, lo, hi]` (policies with a
+    /// shadow), recorded in the traced workloads' series.
+    pub band: Option<[[f64; 3]; 4]>,
+}
+
+impl From<Option<Action>> for Decision {
+    fn from(action: Option<Action>) -> Self {
+        Decision { action, band: None }
+    }
 }
 
 /// Shared, read-only context for decisions.
@@ -172,12 +191,27 @@ pub trait Policy: Sync {
     fn lookahead_steps(&self) -> usize {
         0
     }
+    /// Whether [`View::session_peak`] is needed (static peak provisioning).
+    fn wants_session_peak(&self) -> bool {
+        false
+    }
+    /// How often [`Policy::refit`] runs (shadow models).
+    fn refit_every(&self) -> Option<SimDuration> {
+        None
+    }
+    /// Refits models from the pooled history of every workload seen so far (serial).
+    fn refit(&mut self, _now: SimTime, _pool: &[crate::shadow::service::PoolItem]) {}
+    /// Live interval coverage of the policy's predictions for one workload: (hits, checks)
+    /// per age bucket.
+    fn coverage(&self, _state: &Self::State) -> [(u64, u64); 2] {
+        [(0, 0); 2]
+    }
     /// State for a new workload.
     fn new_state(&self, plan: &WorkloadPlan, ctx: &Ctx<'_>) -> Self::State;
     /// The allocation a session starts with (ready at once: it is the deployment).
     fn initial(&self, state: &mut Self::State, view: &View<'_>, ctx: &Ctx<'_>) -> Target;
-    /// A decision at a control tick; `None` keeps the allocation.
-    fn decide(&self, state: &mut Self::State, view: &View<'_>, ctx: &Ctx<'_>) -> Option<Action>;
+    /// A decision at a control tick (no action keeps the allocation).
+    fn decide(&self, state: &mut Self::State, view: &View<'_>, ctx: &Ctx<'_>) -> Decision;
 }
 
 pub use sizing::{initial_target, target_for_need};

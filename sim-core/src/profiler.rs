@@ -95,13 +95,22 @@ impl<T: Copy + Default> Ring<T> {
     }
 }
 
+/// A recent sample as kept in the ring: mean usage and the hour-of-week slot it was taken in.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Recent {
+    /// Mean usage per metric.
+    pub usage: [f32; 4],
+    /// Hour-of-week slot (0 = Monday 00:00).
+    pub slot: u8,
+}
+
 /// What the profiler holds for one workload.
 #[derive(Clone, Debug, Default)]
 pub struct Profile {
     /// The latest completed sample.
     pub last: Option<Sample>,
-    /// Recent samples' mean usage, oldest first.
-    pub recent: Ring<[f32; 4]>,
+    /// Recent samples, oldest first.
+    pub recent: Ring<Recent>,
     /// Hourly mean usage, oldest first (complete hours only).
     pub hourly: Ring<[f32; 4]>,
     /// Samples taken so far (over the workload's whole life).
@@ -144,8 +153,9 @@ impl Profile {
         self.acc_oom = true;
     }
 
-    /// Closes the sampling interval ending at `t` (no-op if nothing was observed).
-    pub fn close_interval(&mut self, t: SimTime) {
+    /// Closes the sampling interval ending at `t` (no-op if nothing was observed); `slot` is
+    /// the hour-of-week slot of the interval's start.
+    pub fn close_interval(&mut self, t: SimTime, slot: u8) {
         if self.acc_ms == 0 {
             return;
         }
@@ -157,7 +167,10 @@ impl Profile {
             oom: self.acc_oom,
             violation_share: self.acc_violation_ms / w,
         };
-        self.recent.push(s.usage.map(|x| x as f32));
+        self.recent.push(Recent {
+            usage: s.usage.map(|x| x as f32),
+            slot,
+        });
         self.last = Some(s);
         self.samples += 1;
         self.acc_usage = [0.0; 4];
@@ -194,7 +207,7 @@ mod tests {
         let mut p = Profile::new(4, 2);
         p.observe(&[1.0, 2.0, 0.0, 0.0], &[2.0, 4.0, 1.0, 1.0], 1000, 0.0);
         p.observe(&[3.0, 2.0, 0.0, 0.0], &[2.0, 4.0, 1.0, 1.0], 3000, 3000.0);
-        p.close_interval(SimTime(4000));
+        p.close_interval(SimTime(4000), 0);
         let s = p.last.unwrap();
         assert_eq!(s.usage[0], 2.5);
         assert_eq!(s.utilization(0), 1.25);

@@ -47,8 +47,8 @@ pub fn traced_workloads(model: &Model) -> Vec<bool> {
 /// Runs one policy spec.
 pub fn run_policy(model: &Model, spec: &PolicySpec, opts: &RunOptions) -> PolicyRun {
     match spec {
-        PolicySpec::Static(s) => engine::run(model, &StaticPolicy::new(s), opts),
-        PolicySpec::Threshold(s) => engine::run(model, &ThresholdPolicy::new(s), opts),
+        PolicySpec::Static(s) => engine::run(model, &mut StaticPolicy::new(s), opts),
+        PolicySpec::Threshold(s) => engine::run(model, &mut ThresholdPolicy::new(s), opts),
     }
 }
 

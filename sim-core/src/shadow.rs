@@ -4,3 +4,5 @@
 pub mod grid;
 pub mod hmm;
 pub mod mixture;
+pub mod model;
+pub mod service;

@@ -75,6 +75,9 @@ pub struct Trace {
     pub actions: Vec<ActionRecord>,
     current: SeriesRow,
     current_bucket: Option<u64>,
+    band_sum: [[f64; 3]; 4],
+    band_count: u32,
+    series_ms: u64,
 }
 
 /// Constants the accounting needs, shared by all workloads of a run.
@@ -137,6 +140,8 @@ pub struct Slot<S> {
     pub broken: Vec<String>,
     /// OOMs not yet written into the current series row.
     unmarked_ooms: u32,
+    /// Peak demand of the current session (only when the policy asked for it).
+    pub session_peak: Option<[f64; 4]>,
 }
 
 impl<S> Slot<S> {
@@ -166,6 +171,7 @@ impl<S> Slot<S> {
             nominal_cpu,
             broken: Vec::new(),
             unmarked_ooms: 0,
+            session_peak: None,
         }
     }
 
@@ -387,7 +393,41 @@ impl Trace {
             row.demand = row.demand.map(|x| x / row_len(&row));
             row.allocation = row.allocation.map(|x| x / row_len(&row));
             row.served = row.served.map(|x| x / row_len(&row));
+            if self.band_count > 0 {
+                let n = f64::from(self.band_count);
+                for m in 0..4 {
+                    row.predicted[m] = self.band_sum[m][0] / n;
+                    row.predicted_lo[m] = self.band_sum[m][1] / n;
+                    row.predicted_hi[m] = self.band_sum[m][2] / n;
+                }
+            }
+            self.band_sum = [[0.0; 3]; 4];
+            self.band_count = 0;
             self.rows.push(row);
+        }
+    }
+
+    /// Records a predicted band issued at `t_ms` (averaged into the row of its interval).
+    pub fn note_band(&mut self, t_ms: u64, band: &[[f64; 3]; 4]) {
+        let ms = self.series_ms.max(1);
+        let bucket = t_ms / ms;
+        if self.current_bucket.is_some_and(|b| b != bucket) {
+            self.flush();
+        }
+        if self.current_bucket.is_none() {
+            self.current_bucket = Some(bucket);
+            self.current = SeriesRow {
+                t_ms: bucket * ms,
+                ..SeriesRow::default()
+            };
+        }
+        if band.iter().all(|b| b.iter().all(|x| x.is_finite())) {
+            for m in 0..4 {
+                for k in 0..3 {
+                    self.band_sum[m][k] += band[m][k];
+                }
+            }
+            self.band_count += 1;
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Static allocation: the initial allocation for the workload's whole life.
 
-use super::{Action, Ctx, Policy, Target, View};
+use super::{Ctx, Decision, Policy, Target, View};
 use crate::scenario::schema::StaticSpec;
 use crate::time::SimDuration;
 use crate::workload::population::WorkloadPlan;
@@ -33,7 +33,7 @@ impl Policy for StaticPolicy {
     fn initial(&self, _state: &mut (), view: &View<'_>, ctx: &Ctx<'_>) -> Target {
         ctx.model.initial_target(view.plan, self.headroom)
     }
-    fn decide(&self, _state: &mut (), _view: &View<'_>, _ctx: &Ctx<'_>) -> Option<Action> {
-        None
+    fn decide(&self, _state: &mut (), _view: &View<'_>, _ctx: &Ctx<'_>) -> Decision {
+        Decision::default()
     }
 }

@@ -4,7 +4,7 @@
 //! change is in flight.
 
 use super::sizing::target_for_need;
-use super::{Action, Ctx, Policy, Rule, Target, View, Why};
+use super::{Action, Ctx, Decision, Policy, Rule, Target, View, Why};
 use crate::metric::Metric;
 use crate::scenario::schema::{Axis, ThresholdSpec};
 use crate::time::{SimDuration, SimTime};
@@ -58,7 +58,13 @@ impl Policy for ThresholdPolicy {
     fn initial(&self, _state: &mut ThresholdState, view: &View<'_>, ctx: &Ctx<'_>) -> Target {
         ctx.model.initial_target(view.plan, 1.0)
     }
-    fn decide(&self, state: &mut ThresholdState, view: &View<'_>, ctx: &Ctx<'_>) -> Option<Action> {
+    fn decide(&self, state: &mut ThresholdState, view: &View<'_>, ctx: &Ctx<'_>) -> Decision {
+        self.decide_action(state, view, ctx).into()
+    }
+}
+
+impl ThresholdPolicy {
+    fn decide_action(&self, state: &mut ThresholdState, view: &View<'_>, ctx: &Ctx<'_>) -> Option<Action> {
         if view.alloc.pending > 0 {
             return None;
         }

@@ -1,0 +1,769 @@
+//! A fitted shadow profile and the per-workload posterior it predicts from.
+//!
+//! Values are **normalized utilization**: usage divided by the workload's nominal (requested)
+//! size, per metric — CPU as a share of nominal cores, memory of nominal GiB, disk of nominal
+//! MB/s, network of nominal Mbit/s. Time enters through the **hour-of-week slot** (168 slots,
+//! with hour-of-day and then global fallbacks where the pool has no data for a slot).
+//!
+//! Two families sit behind [`Fitted`]:
+//! - **HMM**: a seasonal mean per slot plus a 4-dimensional Gaussian HMM on the residual
+//!   (`y − seasonal(slot)`). The posterior is the HMM forward filter over the workload's own
+//!   residuals; predictions are the mixture over predicted states (moment-matched to a normal
+//!   per metric for bands, exact for burst quantiles).
+//! - **Quantile**: per-slot empirical distributions (histograms on a grid). The posterior is a
+//!   recency-weighted histogram of the workload's own readings; predictions are the quantiles of
+//!   the mixture of own and pooled distributions, the own weight growing with own evidence
+//!   (`n / (n + prior_weight)`).
+
+use std::sync::Arc;
+
+use statrs::function::erf::erfc;
+
+use super::grid::{Grid, quantile};
+use super::hmm::{Filter, FitOptions, GaussianHmm, Sequence, Start, StateWeights, refine, select_states};
+
+/// Metrics modelled.
+pub const DIMS: usize = 4;
+/// Hour-of-week slots.
+pub const SLOTS: usize = 168;
+
+/// The hour-of-week slot (0 = Monday 00:00–01:00) of a calendar week offset in ms.
+#[inline]
+pub fn slot_of_week_ms(week_ms: u64) -> usize {
+    ((week_ms / crate::time::MS_PER_HOUR) as usize) % SLOTS
+}
+
+/// One workload's normalized history: values and the slot of each sample.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainingSeq {
+    /// Normalized values, one `[f64; 4]` per sample (NaN = missing metric).
+    pub values: Vec<[f64; DIMS]>,
+    /// Slot of each sample.
+    pub slots: Vec<u16>,
+}
+
+/// Family-specific settings of a fit.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FamilySettings {
+    /// Seasonal means + Gaussian HMM on the residual.
+    Hmm {
+        /// Hidden states; `None` picks 2..=`max_states` by BIC.
+        states: Option<usize>,
+        /// Upper end of the BIC search.
+        max_states: usize,
+        /// EM iteration cap.
+        max_iterations: usize,
+    },
+    /// Seasonal empirical distributions.
+    Quantile {
+        /// Weight of the pooled distribution in own-sample equivalents.
+        prior_weight: f64,
+        /// Half-life of own readings, in samples.
+        half_life_samples: f64,
+    },
+}
+
+/// How well the shadow is fitted: what a prediction is based on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// The workload's exact tag set.
+    TagSet,
+    /// One of the workload's tags.
+    SingleTag,
+    /// Every workload (tag-blind).
+    All,
+    /// The workload's own history only (the ablation).
+    Own,
+}
+
+impl Level {
+    /// Name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::TagSet => "tag-set",
+            Level::SingleTag => "single-tag",
+            Level::All => "all",
+            Level::Own => "own",
+        }
+    }
+}
+
+/// Seasonal means per slot with fallbacks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seasonal {
+    /// Mean per slot and metric.
+    pub mean: Vec<[f64; DIMS]>,
+}
+
+impl Seasonal {
+    fn fit(seqs: &[TrainingSeq], min_count: f64) -> Seasonal {
+        let mut sum = vec![[0.0f64; DIMS]; SLOTS];
+        let mut cnt = vec![[0.0f64; DIMS]; SLOTS];
+        for s in seqs {
+            for (v, &slot) in s.values.iter().zip(&s.slots) {
+                for m in 0..DIMS {
+                    if v[m].is_finite() {
+                        sum[slot as usize % SLOTS][m] += v[m];
+                        cnt[slot as usize % SLOTS][m] += 1.0;
+                    }
+                }
+            }
+        }
+        // Hour-of-day and global pools for sparse slots.
+        let mut hod_sum = [[0.0f64; DIMS]; 24];
+        let mut hod_cnt = [[0.0f64; DIMS]; 24];
+        let mut all_sum = [0.0f64; DIMS];
+        let mut all_cnt = [0.0f64; DIMS];
+        for slot in 0..SLOTS {
+            for m in 0..DIMS {
+                hod_sum[slot % 24][m] += sum[slot][m];
+                hod_cnt[slot % 24][m] += cnt[slot][m];
+                all_sum[m] += sum[slot][m];
+                all_cnt[m] += cnt[slot][m];
+            }
+        }
+        let mean = (0..SLOTS)
+            .map(|slot| {
+                let mut out = [0.0; DIMS];
+                for m in 0..DIMS {
+                    out[m] = if cnt[slot][m] >= min_count {
+                        sum[slot][m] / cnt[slot][m]
+                    } else if hod_cnt[slot % 24][m] >= min_count {
+                        hod_sum[slot % 24][m] / hod_cnt[slot % 24][m]
+                    } else if all_cnt[m] > 0.0 {
+                        all_sum[m] / all_cnt[m]
+                    } else {
+                        0.0
+                    };
+                }
+                out
+            })
+            .collect();
+        Seasonal { mean }
+    }
+}
+
+/// The HMM family.
+#[derive(Clone, Debug)]
+pub struct HmmProfile {
+    /// Seasonal means.
+    pub seasonal: Seasonal,
+    /// HMM on residuals.
+    pub hmm: GaussianHmm,
+    /// Stationary state distribution.
+    pub stationary: StateWeights,
+}
+
+/// The quantile family.
+#[derive(Clone, Debug)]
+pub struct QuantileProfile {
+    /// Value grid.
+    pub grid: Grid,
+    /// CDF per slot and metric on the grid, `[slot][metric][bin]` flattened.
+    pub cdf: Vec<f32>,
+    /// Weight of the pooled distribution in own-sample equivalents.
+    pub prior_weight: f64,
+    /// Per-sample decay of own readings.
+    pub decay: f64,
+}
+
+impl QuantileProfile {
+    #[inline]
+    fn cdf(&self, slot: usize, m: usize) -> &[f32] {
+        let n = self.grid.n;
+        let off = ((slot % SLOTS) * DIMS + m) * n;
+        &self.cdf[off..off + n]
+    }
+}
+
+/// A fitted model.
+#[derive(Clone, Debug)]
+pub enum Fitted {
+    /// Seasonal + HMM on residuals.
+    Hmm(HmmProfile),
+    /// Seasonal empirical distributions.
+    Quantile(QuantileProfile),
+}
+
+/// A fitted shadow profile.
+#[derive(Clone, Debug)]
+pub struct ShadowModel {
+    /// Tag ids it pools (empty = all workloads).
+    pub key: Vec<u32>,
+    /// What it is based on.
+    pub level: Level,
+    /// Workloads pooled.
+    pub workloads: usize,
+    /// Samples pooled.
+    pub samples: usize,
+    /// The fit.
+    pub fitted: Fitted,
+    /// Fit generation (changes at every refit of the service).
+    pub version: u64,
+}
+
+/// A predicted distribution summary per metric (normalized).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Band {
+    /// Point forecast (median; the mean for the HMM's normal approximation).
+    pub point: f64,
+    /// Lower bound of the central interval.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+/// Grid of normalized values used by the quantile family: 0 to 4× nominal.
+pub fn value_grid() -> Grid {
+    Grid::new(0.0, 4.0, 161)
+}
+
+/// The standard normal quantile (Acklam's rational approximation refined by one Halley step;
+/// |error| < 1e-12).
+pub fn normal_quantile(p: f64) -> f64 {
+    if p <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p >= 1.0 {
+        return f64::INFINITY;
+    }
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383577518672690e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
+    let pl = 0.02425;
+    let x = if p < pl {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - pl {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        let q = (-2.0 * (1.0 - p).ln()).sqrt();
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    // One Halley refinement.
+    let e = 0.5 * erfc(-x / std::f64::consts::SQRT_2) - p;
+    let u = e * (2.0 * std::f64::consts::PI).sqrt() * (x * x / 2.0).exp();
+    x - u / (1.0 + x * u / 2.0)
+}
+
+#[inline]
+fn normal_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// Fits a model of `family` to `seqs`. Returns `None` when there is no usable data.
+pub fn fit(
+    seqs: &[TrainingSeq],
+    family: &FamilySettings,
+    seed: u64,
+    model_id: u64,
+    warm: Option<&Fitted>,
+) -> Option<Fitted> {
+    let samples: usize = seqs.iter().map(|s| s.values.len()).sum();
+    if samples == 0 {
+        return None;
+    }
+    match family {
+        FamilySettings::Hmm {
+            states,
+            max_states,
+            max_iterations,
+        } => {
+            let seasonal = Seasonal::fit(seqs, 12.0);
+            let residuals: Vec<Vec<f64>> = seqs
+                .iter()
+                .map(|s| {
+                    let mut out = Vec::with_capacity(s.values.len() * DIMS);
+                    for (v, &slot) in s.values.iter().zip(&s.slots) {
+                        let mean = &seasonal.mean[slot as usize % SLOTS];
+                        for m in 0..DIMS {
+                            out.push(v[m] - mean[m]);
+                        }
+                    }
+                    out
+                })
+                .collect();
+            let sequences: Vec<Sequence<'_>> = residuals
+                .iter()
+                .filter(|r| !r.is_empty())
+                .map(|r| Sequence::new(r))
+                .collect();
+            let mut opts = FitOptions::new(states.unwrap_or(2).max(1), DIMS);
+            opts.seed = seed;
+            opts.model_id = model_id;
+            opts.restarts = 1;
+            opts.max_iterations = *max_iterations;
+            opts.tolerance = 1e-4;
+            opts.parallel = false;
+            let hmm = match (warm, states) {
+                (Some(Fitted::Hmm(prev)), _) if states.is_none_or(|k| k == prev.hmm.k()) => {
+                    opts.k = prev.hmm.k();
+                    refine(prev.hmm.clone(), &sequences, &opts).ok().map(|r| r.model)
+                }
+                (_, Some(k)) => {
+                    opts.k = (*k).clamp(1, super::hmm::MAX_STATES);
+                    super::hmm::fit(&sequences, &opts).ok().map(|r| r.model)
+                }
+                (_, None) => {
+                    let hi = (*max_states).clamp(2, super::hmm::MAX_STATES);
+                    select_states(&sequences, 2..=hi, &opts).ok().map(|(r, _)| r.model)
+                }
+            }?;
+            let stationary = hmm.stationary();
+            Some(Fitted::Hmm(HmmProfile {
+                seasonal,
+                hmm,
+                stationary,
+            }))
+        }
+        FamilySettings::Quantile {
+            prior_weight,
+            half_life_samples,
+        } => {
+            let grid = value_grid();
+            let n = grid.n;
+            let mut counts = vec![0.0f64; SLOTS * DIMS * n];
+            for s in seqs {
+                for (v, &slot) in s.values.iter().zip(&s.slots) {
+                    for m in 0..DIMS {
+                        if v[m].is_finite() {
+                            counts[((slot as usize % SLOTS) * DIMS + m) * n + grid.index(v[m])] += 1.0;
+                        }
+                    }
+                }
+            }
+            // Each slot pools its hour ±1 over the week and, where that is thin, the same hour
+            // of every day.
+            let mut cdf = vec![0.0f32; SLOTS * DIMS * n];
+            let mut h = vec![0.0f64; n];
+            for slot in 0..SLOTS {
+                for m in 0..DIMS {
+                    h.iter_mut().for_each(|x| *x = 0.0);
+                    let mut total = 0.0;
+                    for d in [SLOTS - 1, 0, 1] {
+                        let u = (slot + d) % SLOTS;
+                        let off = (u * DIMS + m) * n;
+                        for (i, c) in counts[off..off + n].iter().enumerate() {
+                            h[i] += c;
+                            total += c;
+                        }
+                    }
+                    if total < 24.0 {
+                        for day in 0..7 {
+                            let u = (slot % 24) + 24 * day;
+                            let off = (u * DIMS + m) * n;
+                            for (i, c) in counts[off..off + n].iter().enumerate() {
+                                h[i] += c;
+                                total += c;
+                            }
+                        }
+                    }
+                    if total <= 0.0 {
+                        for slot_any in 0..SLOTS {
+                            let off = (slot_any * DIMS + m) * n;
+                            for (i, c) in counts[off..off + n].iter().enumerate() {
+                                h[i] += c;
+                                total += c;
+                            }
+                        }
+                    }
+                    let off = (slot * DIMS + m) * n;
+                    let mut acc = 0.0;
+                    for i in 0..n {
+                        acc += if total > 0.0 { h[i] / total } else { 0.0 };
+                        cdf[off + i] = acc as f32;
+                    }
+                }
+            }
+            Some(Fitted::Quantile(QuantileProfile {
+                grid,
+                cdf,
+                prior_weight: *prior_weight,
+                decay: 0.5f64.powf(1.0 / half_life_samples.max(1e-9)),
+            }))
+        }
+    }
+}
+
+/// A workload's posterior under one model.
+#[derive(Clone, Debug)]
+pub enum Posterior {
+    /// HMM forward filter over the residuals.
+    Hmm(Filter),
+    /// Recency-weighted histograms of own readings, per metric (weights scaled lazily).
+    Quantile {
+        /// Bin weights per metric (`[metric][bin]`).
+        weights: Vec<f32>,
+        /// Current weight of a new reading (grows by 1/decay per sample; renormalized).
+        unit: f64,
+        /// Total weight (in `unit` terms) per metric.
+        total: [f64; DIMS],
+    },
+}
+
+/// The posterior together with the model it belongs to.
+#[derive(Clone, Debug)]
+pub struct Belief {
+    /// The model.
+    pub model: Arc<ShadowModel>,
+    /// The posterior.
+    pub posterior: Posterior,
+    /// Own samples absorbed.
+    pub samples: u64,
+}
+
+impl Belief {
+    /// A fresh belief (no own data) under `model`.
+    pub fn new(model: Arc<ShadowModel>) -> Belief {
+        let posterior = match &model.fitted {
+            Fitted::Hmm(p) => Posterior::Hmm(Filter::new(&p.hmm, Start::Stationary)),
+            Fitted::Quantile(q) => Posterior::Quantile {
+                weights: vec![0.0; DIMS * q.grid.n],
+                unit: 1.0,
+                total: [0.0; DIMS],
+            },
+        };
+        Belief {
+            model,
+            posterior,
+            samples: 0,
+        }
+    }
+
+    /// Absorbs one own sample (normalized values) taken in `slot`.
+    pub fn observe(&mut self, slot: usize, v: &[f64; DIMS]) {
+        self.samples += 1;
+        match (&self.model.fitted, &mut self.posterior) {
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                let mean = &p.seasonal.mean[slot % SLOTS];
+                let r = [v[0] - mean[0], v[1] - mean[1], v[2] - mean[2], v[3] - mean[3]];
+                let _ = filter.update(&p.hmm, &r, 0);
+            }
+            (Fitted::Quantile(q), Posterior::Quantile { weights, unit, total }) => {
+                let n = q.grid.n;
+                *unit /= q.decay;
+                if *unit > 1e30 {
+                    // Renormalize so weights stay representable.
+                    let f = 1.0 / *unit;
+                    weights.iter_mut().for_each(|w| *w = (f64::from(*w) * f) as f32);
+                    total.iter_mut().for_each(|t| *t *= f);
+                    *unit = 1.0;
+                }
+                for m in 0..DIMS {
+                    if v[m].is_finite() {
+                        weights[m * n + q.grid.index(v[m])] += *unit as f32;
+                        total[m] += *unit;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Effective own weight relative to the pooled prior, per metric (quantile family).
+    fn own_share(q: &QuantileProfile, unit: f64, total: f64) -> f64 {
+        // Own weights are in `unit` terms: a reading now has weight `unit`, so the effective
+        // number of own readings is total / unit.
+        let n_eff = if unit > 0.0 { total / unit } else { 0.0 };
+        n_eff / (n_eff + q.prior_weight)
+    }
+
+    /// Central interval at `confidence` for the step `h` steps ahead (h ≥ 1; h = 1 is the step
+    /// after the last observed one), in `slot`.
+    pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
+        let a = (1.0 - confidence.clamp(0.0, 0.999_999)) / 2.0;
+        match (&self.model.fitted, &self.posterior) {
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                let w = filter.predict(&p.hmm, h, |_| 0).unwrap_or(p.stationary);
+                let z = normal_quantile(1.0 - a);
+                let mean = &p.seasonal.mean[slot % SLOTS];
+                let mut out = [Band::default(); DIMS];
+                for m in 0..DIMS {
+                    let (mu, var) = mixture_moments(&p.hmm, &w, m);
+                    let sd = var.max(0.0).sqrt();
+                    let c = mean[m] + mu;
+                    out[m] = Band {
+                        point: c.max(0.0),
+                        lo: (c - z * sd).max(0.0),
+                        hi: (c + z * sd).max(0.0),
+                    };
+                }
+                out
+            }
+            (Fitted::Quantile(q), Posterior::Quantile { weights, unit, total }) => {
+                let n = q.grid.n;
+                let mut out = [Band::default(); DIMS];
+                let mut mix = vec![0.0f64; n];
+                for m in 0..DIMS {
+                    let share = Self::own_share(q, *unit, total[m]);
+                    let pooled = q.cdf(slot, m);
+                    let mut acc = 0.0;
+                    for i in 0..n {
+                        if share > 0.0 {
+                            acc += f64::from(weights[m * n + i]) / total[m].max(f64::MIN_POSITIVE);
+                        }
+                        mix[i] = share * acc.min(1.0) + (1.0 - share) * f64::from(pooled[i]);
+                    }
+                    out[m] = Band {
+                        point: quantile(&q.grid, &mix, 0.5),
+                        lo: quantile(&q.grid, &mix, a),
+                        hi: quantile(&q.grid, &mix, 1.0 - a),
+                    };
+                }
+                out
+            }
+            _ => [Band::default(); DIMS],
+        }
+    }
+
+    /// The `q`-quantile of the maximum of metric `m` over the steps `from_h ..= to_h` ahead,
+    /// whose slots are given by `slot_at(h)` (the "size of a burst" in that window).
+    pub fn max_quantile(&self, m: usize, from_h: usize, to_h: usize, slot_at: &dyn Fn(usize) -> usize, q: f64) -> f64 {
+        let q = q.clamp(1e-6, 1.0 - 1e-6);
+        let to_h = to_h.max(from_h);
+        // P(max ≤ c) is monotone in c: bisection on [0, 8].
+        let p_below = |c: f64| -> f64 {
+            match (&self.model.fitted, &self.posterior) {
+                (Fitted::Hmm(p), Posterior::Hmm(filter)) => hmm_prob_max_below(p, filter, m, from_h, to_h, slot_at, c),
+                (Fitted::Quantile(_), Posterior::Quantile { .. }) => {
+                    // Independent steps: Π_h F_h(c).
+                    let mut prod = 1.0;
+                    for h in from_h..=to_h {
+                        prod *= self.cdf_at(slot_at(h), m, c);
+                    }
+                    prod
+                }
+                _ => 1.0,
+            }
+        };
+        let (mut lo, mut hi) = (0.0f64, 8.0f64);
+        if p_below(hi) < q {
+            return hi;
+        }
+        for _ in 0..40 {
+            let mid = 0.5 * (lo + hi);
+            if p_below(mid) >= q {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    }
+
+    /// CDF of metric `m` at value `c` in `slot` for the next step (quantile family).
+    fn cdf_at(&self, slot: usize, m: usize, c: f64) -> f64 {
+        let (Fitted::Quantile(q), Posterior::Quantile { weights, unit, total }) = (&self.model.fitted, &self.posterior)
+        else {
+            return 1.0;
+        };
+        let n = q.grid.n;
+        let i = q.grid.index(c).min(n - 1);
+        let share = Self::own_share(q, *unit, total[m]);
+        let own: f64 = if share > 0.0 {
+            weights[m * n..m * n + i + 1].iter().map(|w| f64::from(*w)).sum::<f64>() / total[m].max(f64::MIN_POSITIVE)
+        } else {
+            0.0
+        };
+        share * own.min(1.0) + (1.0 - share) * f64::from(q.cdf(slot, m)[i])
+    }
+}
+
+/// Mean and variance of dimension `m` of the HMM mixture with state weights `w`.
+fn mixture_moments(hmm: &GaussianHmm, w: &StateWeights, m: usize) -> (f64, f64) {
+    let mut mu = 0.0;
+    let mut second = 0.0;
+    for (j, &wj) in w.as_slice().iter().enumerate() {
+        let mj = hmm.mean(j, m).unwrap_or(0.0);
+        let vj = hmm.variance(j, m).unwrap_or(0.0);
+        mu += wj * mj;
+        second += wj * (vj + mj * mj);
+    }
+    (mu, second - mu * mu)
+}
+
+/// P(y_m ≤ c at every step from_h..=to_h), propagating the not-yet-exceeded mass through the
+/// HMM with a per-step threshold `c − seasonal(slot)`.
+fn hmm_prob_max_below(
+    p: &HmmProfile,
+    filter: &Filter,
+    m: usize,
+    from_h: usize,
+    to_h: usize,
+    slot_at: &dyn Fn(usize) -> usize,
+    c: f64,
+) -> f64 {
+    let k = p.hmm.k();
+    let Ok(start) = filter.predict(&p.hmm, from_h.max(1), |_| 0) else {
+        return 1.0;
+    };
+    let a = p.hmm.transition_matrix(0).unwrap_or(&[]);
+    let mut alpha = [0.0f64; super::hmm::MAX_STATES];
+    alpha[..k].copy_from_slice(&start.as_slice()[..k]);
+    let mut next = [0.0f64; super::hmm::MAX_STATES];
+    for h in from_h.max(1)..=to_h.max(1) {
+        if h > from_h.max(1) {
+            for j in 0..k {
+                let mut s = 0.0;
+                for i in 0..k {
+                    s += alpha[i] * a.get(i * k + j).copied().unwrap_or(0.0);
+                }
+                next[j] = s;
+            }
+            alpha[..k].copy_from_slice(&next[..k]);
+        }
+        let thr = c - p.seasonal.mean[slot_at(h) % SLOTS][m];
+        for j in 0..k {
+            let mu = p.hmm.mean(j, m).unwrap_or(0.0);
+            let sd = p.hmm.variance(j, m).unwrap_or(1.0).max(1e-18).sqrt();
+            alpha[j] *= normal_cdf((thr - mu) / sd);
+        }
+    }
+    alpha[..k].iter().sum::<f64>().clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_quantile_is_accurate() {
+        for (p, z) in [
+            (0.5, 0.0),
+            (0.95, 1.644_853_626_951_472),
+            (0.975, 1.959_963_984_540_054),
+            (0.001, -3.090_232_306_167_813),
+        ] {
+            assert!((normal_quantile(p) - z).abs() < 1e-9, "{p}");
+        }
+    }
+
+    fn synthetic(level: f64, noise: f64, n_seq: usize, len: usize, seed: u64) -> Vec<TrainingSeq> {
+        use rand::Rng as _;
+        let mut rng = crate::rng::stream(seed, crate::rng::EntityKind::ModelFit, 99);
+        (0..n_seq)
+            .map(|_| {
+                let mut s = TrainingSeq::default();
+                for t in 0..len {
+                    // Box-Muller from two uniforms.
+                    let u1 = ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+                    let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                    let v = (level + noise * z).max(0.0);
+                    s.values.push([v, v * 0.5, 0.1, 0.1]);
+                    s.slots.push(((t / 12) % SLOTS) as u16);
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// Share of fresh draws from the same process inside the band.
+    fn coverage(model: &ShadowModel, conf: f64) -> f64 {
+        let test = synthetic(0.4, 0.1, 20, 200, 7);
+        let mut inside = 0;
+        let mut total = 0;
+        for s in &test {
+            let mut b = Belief::new(Arc::new(model.clone()));
+            for (t, v) in s.values.iter().enumerate() {
+                if t > 10 {
+                    let band = b.band(s.slots[t] as usize, 1, conf);
+                    total += 1;
+                    if band[0].lo <= v[0] && v[0] <= band[0].hi {
+                        inside += 1;
+                    }
+                }
+                b.observe(s.slots[t] as usize, v);
+            }
+        }
+        f64::from(inside) / f64::from(total)
+    }
+
+    fn model_of(f: Fitted) -> ShadowModel {
+        ShadowModel {
+            key: vec![],
+            level: Level::All,
+            workloads: 0,
+            samples: 0,
+            fitted: f,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn intervals_are_calibrated_on_synthetic_data() {
+        let train = synthetic(0.4, 0.1, 40, 300, 1);
+        for fam in [
+            FamilySettings::Hmm {
+                states: Some(3),
+                max_states: 6,
+                max_iterations: 30,
+            },
+            FamilySettings::Quantile {
+                prior_weight: 2.0,
+                half_life_samples: 48.0,
+            },
+        ] {
+            let m = model_of(fit(&train, &fam, 1, 1, None).unwrap());
+            for conf in [0.8, 0.9] {
+                let c = coverage(&m, conf);
+                assert!((c - conf).abs() < 0.04, "{fam:?} at {conf}: coverage {c}");
+            }
+        }
+    }
+
+    #[test]
+    fn burst_quantile_grows_with_the_window() {
+        let train = synthetic(0.4, 0.1, 40, 300, 3);
+        for fam in [
+            FamilySettings::Hmm {
+                states: Some(2),
+                max_states: 4,
+                max_iterations: 20,
+            },
+            FamilySettings::Quantile {
+                prior_weight: 2.0,
+                half_life_samples: 48.0,
+            },
+        ] {
+            let m = Arc::new(model_of(fit(&train, &fam, 1, 1, None).unwrap()));
+            let b = Belief::new(m);
+            let one = b.max_quantile(0, 1, 1, &|_| 0, 0.9);
+            let twelve = b.max_quantile(0, 1, 12, &|_| 0, 0.9);
+            let band = b.band(0, 1, 0.8);
+            assert!((one - band[0].hi).abs() < 0.03, "{fam:?}: {one} vs {}", band[0].hi);
+            assert!(twelve > one + 0.02, "{fam:?}: {twelve} vs {one}");
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The Shadow Profile Generator inside a run: pools the profiler's history of workloads by
+//! their tags, fits one model per tag set, per single tag and for all workloads, refits on a
+//! schedule, and resolves a workload's tags to the best-supported model.
+//!
+//! Fallback (the level a prediction reports): the workload's exact tag set if at least
+//! `min_workloads` workloads with that set have history; otherwise the single tag among its
+//! tags with the largest pool (ties: the lower tag id); otherwise all workloads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::model::{FamilySettings, Fitted, Level, ShadowModel, TrainingSeq, fit};
+use crate::rng::{splitmix64, stable_hash};
+
+/// One workload's contribution to a refit.
+#[derive(Clone, Debug)]
+pub struct PoolItem {
+    /// Workload id.
+    pub id: u32,
+    /// Its known tags (sorted).
+    pub tags: Vec<u32>,
+    /// Its normalized history.
+    pub seq: TrainingSeq,
+}
+
+/// Pooled shadow models of one run.
+#[derive(Clone, Debug)]
+pub struct ShadowService {
+    family: FamilySettings,
+    min_workloads: usize,
+    max_pool: usize,
+    seed: u64,
+    models: BTreeMap<Vec<u32>, Arc<ShadowModel>>,
+    version: u64,
+}
+
+impl ShadowService {
+    /// An empty service (no model until the first refit).
+    pub fn new(family: FamilySettings, min_workloads: usize, max_pool: usize, seed: u64) -> Self {
+        ShadowService {
+            family,
+            min_workloads: min_workloads.max(1),
+            max_pool: max_pool.max(1),
+            seed,
+            models: BTreeMap::new(),
+            version: 0,
+        }
+    }
+
+    /// Refit generation (0 before the first refit).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The models by key (empty key = all workloads).
+    pub fn models(&self) -> &BTreeMap<Vec<u32>, Arc<ShadowModel>> {
+        &self.models
+    }
+
+    /// The family fitted.
+    pub fn family(&self) -> &FamilySettings {
+        &self.family
+    }
+
+    /// Refits every key with enough pooled workloads (warm-starting from the previous model of
+    /// the key). Keys are fitted in parallel; each fit depends only on its own pool, so the
+    /// result does not depend on the thread count.
+    pub fn refit(&mut self, items: &[PoolItem]) {
+        self.version += 1;
+        let mut groups: BTreeMap<Vec<u32>, Vec<usize>> = BTreeMap::new();
+        for (i, it) in items.iter().enumerate() {
+            if it.seq.values.is_empty() {
+                continue;
+            }
+            groups.entry(Vec::new()).or_default().push(i);
+            if !it.tags.is_empty() {
+                groups.entry(it.tags.clone()).or_default().push(i);
+            }
+            if it.tags.len() > 1 {
+                for &t in &it.tags {
+                    groups.entry(vec![t]).or_default().push(i);
+                }
+            }
+        }
+        let version = self.version;
+        let jobs: Vec<(Vec<u32>, Vec<usize>)> = groups
+            .into_iter()
+            .filter(|(_, m)| m.len() >= self.min_workloads)
+            .collect();
+        let fitted: Vec<(Vec<u32>, Option<ShadowModel>)> = jobs
+            .into_par_iter()
+            .map(|(key, mut members)| {
+                let key_hash = key
+                    .iter()
+                    .fold(stable_hash("shadow-key"), |h, t| splitmix64(h ^ u64::from(*t)));
+                if members.len() > self.max_pool {
+                    // A deterministic sample: order by a hash of (key, workload id).
+                    members.sort_by_key(|&i| (splitmix64(key_hash ^ u64::from(items[i].id)), items[i].id));
+                    members.truncate(self.max_pool);
+                    members.sort_unstable();
+                }
+                let seqs: Vec<TrainingSeq> = members.iter().map(|&i| items[i].seq.clone()).collect();
+                let samples = seqs.iter().map(|s| s.values.len()).sum();
+                let warm = self.models.get(&key).map(|m| &m.fitted);
+                let model = fit(&seqs, &self.family, self.seed, key_hash, warm).map(|fitted| ShadowModel {
+                    key: key.clone(),
+                    level: if key.is_empty() { Level::All } else { Level::TagSet },
+                    workloads: members.len(),
+                    samples,
+                    fitted,
+                    version,
+                });
+                (key, model)
+            })
+            .collect();
+        for (key, model) in fitted {
+            if let Some(m) = model {
+                self.models.insert(key, Arc::new(m));
+            }
+        }
+    }
+
+    /// The model for a workload with `tags`, and the level it was resolved at.
+    pub fn resolve(&self, tags: &[u32]) -> Option<(Arc<ShadowModel>, Level)> {
+        if !tags.is_empty() {
+            if let Some(m) = self.models.get(tags) {
+                return Some((Arc::clone(m), Level::TagSet));
+            }
+            let best = tags
+                .iter()
+                .filter_map(|&t| {
+                    self.models
+                        .get(&vec![t])
+                        .map(|m| (m.workloads, std::cmp::Reverse(t), m))
+                })
+                .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            if let Some((_, _, m)) = best {
+                return Some((Arc::clone(m), Level::SingleTag));
+            }
+        }
+        self.models.get(&Vec::new()).map(|m| (Arc::clone(m), Level::All))
+    }
+}
+
+/// Fits a model of one workload's own history (the own-history ablation, and graduation).
+pub fn fit_own(
+    seq: &TrainingSeq,
+    family: &FamilySettings,
+    seed: u64,
+    id: u32,
+    warm: Option<&Fitted>,
+) -> Option<ShadowModel> {
+    let samples = seq.values.len();
+    let fitted = fit(
+        std::slice::from_ref(seq),
+        family,
+        seed,
+        splitmix64(u64::from(id) ^ stable_hash("own")),
+        warm,
+    )?;
+    Some(ShadowModel {
+        key: Vec::new(),
+        level: Level::Own,
+        workloads: 1,
+        samples,
+        fitted,
+        version: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shadow::model::SLOTS;
+
+    fn seq(level: f64, len: usize) -> TrainingSeq {
+        TrainingSeq {
+            values: (0..len)
+                .map(|t| [level + 0.01 * (t % 7) as f64, 0.3, 0.1, 0.1])
+                .collect(),
+            slots: (0..len).map(|t| ((t / 12) % SLOTS) as u16).collect(),
+        }
+    }
+
+    #[test]
+    fn resolves_tag_set_then_single_tag_then_all() {
+        let fam = FamilySettings::Quantile {
+            prior_weight: 2.0,
+            half_life_samples: 48.0,
+        };
+        let mut svc = ShadowService::new(fam, 3, 100, 1);
+        let mut items = Vec::new();
+        // Three workloads tagged {1, 2}, two tagged {1, 3}, four tagged {4}.
+        for i in 0..3 {
+            items.push(PoolItem {
+                id: i,
+                tags: vec![1, 2],
+                seq: seq(0.5, 100),
+            });
+        }
+        for i in 3..5 {
+            items.push(PoolItem {
+                id: i,
+                tags: vec![1, 3],
+                seq: seq(0.2, 100),
+            });
+        }
+        for i in 5..9 {
+            items.push(PoolItem {
+                id: i,
+                tags: vec![4],
+                seq: seq(0.8, 100),
+            });
+        }
+        svc.refit(&items);
+        assert_eq!(svc.version(), 1);
+        let (m, level) = svc.resolve(&[1, 2]).unwrap();
+        assert_eq!((level, m.workloads), (Level::TagSet, 3));
+        // {1, 3} has only two workloads: tag 1 alone pools five.
+        let (m, level) = svc.resolve(&[1, 3]).unwrap();
+        assert_eq!((level, m.key.clone(), m.workloads), (Level::SingleTag, vec![1], 5));
+        let (m, level) = svc.resolve(&[4]).unwrap();
+        assert_eq!((level, m.workloads), (Level::TagSet, 4));
+        let (m, level) = svc.resolve(&[]).unwrap();
+        assert_eq!((level, m.workloads), (Level::All, 9));
+        let (_, level) = svc.resolve(&[9]).unwrap();
+        assert_eq!(level, Level::All);
+    }
+
+    #[test]
+    fn refits_are_deterministic_and_bounded() {
+        let fam = FamilySettings::Hmm {
+            states: Some(2),
+            max_states: 3,
+            max_iterations: 10,
+        };
+        let items: Vec<PoolItem> = (0..12)
+            .map(|i| PoolItem {
+                id: i,
+                tags: vec![1],
+                seq: seq(0.1 * f64::from(i % 4), 60),
+            })
+            .collect();
+        let mut a = ShadowService::new(fam.clone(), 2, 5, 7);
+        let mut b = ShadowService::new(fam, 2, 5, 7);
+        a.refit(&items);
+        b.refit(&items);
+        let ma = a.resolve(&[1]).unwrap().0;
+        let mb = b.resolve(&[1]).unwrap().0;
+        assert_eq!(ma.workloads, 5, "pool capped at max_pool");
+        let (Fitted::Hmm(x), Fitted::Hmm(y)) = (&ma.fitted, &mb.fitted) else {
+            panic!()
+        };
+        assert_eq!(x.hmm.means(), y.hmm.means());
+    }
+}
