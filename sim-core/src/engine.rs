@@ -123,6 +123,7 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                 w.nominal[0],
                 w.arrival().ms(),
                 traced.get(i).copied().unwrap_or(false),
+                scenario.output.series_interval.ms(),
             )
         })
         .collect();
@@ -141,8 +142,8 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
     if let Some(iv) = policy.interval() {
         q.push(SimTime(iv.ms().max(1)), EventKind::PolicyTick, 0, 0);
     }
-    if let Some(every) = policy.refit_every() {
-        q.push(SimTime(every.ms().max(1)), EventKind::Refit, 0, 0);
+    if let Some(first) = policy.first_refit() {
+        q.push(SimTime(first.ms().max(1)), EventKind::Refit, 0, 0);
     }
     let wants_peak = policy.wants_session_peak();
     q.push(SimTime(end_ms), EventKind::End, 0, 0);
@@ -485,6 +486,7 @@ fn view_of<'a, S>(
         session_start: SimTime(slot.session_start_ms),
         age: now.since(SimTime(slot.first_arrival_ms)),
         alloc: slot.alloc.summary(catalog),
+        groups: &slot.alloc.groups,
         profile: &slot.profile,
         oom_count: slot.ooms,
         future,

@@ -7,6 +7,7 @@
 //! order, through the resource manager. Policies never see true demand, except the oracle,
 //! which asks for a lookahead window of it explicitly.
 
+pub mod engine;
 pub mod sizing;
 pub mod static_policy;
 pub mod threshold;
@@ -36,6 +37,26 @@ pub enum Rule {
     ThresholdUp,
     /// Utilization below the threshold policy's `down`.
     ThresholdDown,
+    /// Engine: the allocation no longer covers the shadow's predicted upper bound.
+    ShadowBand,
+    /// Engine: usage crossed the trigger bound of the shadow's interval.
+    ShadowTrigger,
+    /// Engine: a predicted burst exceeds the current resources (pre-scaling).
+    BurstAnticipation,
+    /// Engine: capacity well above the predicted need after the cooldown.
+    ShadowScaleDown,
+    /// Kubernetes HPA replica recommendation.
+    Hpa,
+    /// Kubernetes VPA recommendation applied by the updater.
+    Vpa,
+    /// Autopilot's recommended limits.
+    Autopilot,
+    /// AWS target tracking.
+    AwsTargetTracking,
+    /// AWS predictive scaling's scheduled capacity floor.
+    AwsPredictiveFloor,
+    /// The oracle's just-in-time allocation.
+    Oracle,
 }
 
 impl Rule {
@@ -45,6 +66,16 @@ impl Rule {
             Rule::Initial => "initial",
             Rule::ThresholdUp => "threshold-up",
             Rule::ThresholdDown => "threshold-down",
+            Rule::ShadowBand => "shadow-band",
+            Rule::ShadowTrigger => "shadow-trigger",
+            Rule::BurstAnticipation => "burst-anticipation",
+            Rule::ShadowScaleDown => "shadow-scale-down",
+            Rule::Hpa => "hpa",
+            Rule::Vpa => "vpa",
+            Rule::Autopilot => "autopilot",
+            Rule::AwsTargetTracking => "aws-target-tracking",
+            Rule::AwsPredictiveFloor => "aws-predictive-floor",
+            Rule::Oracle => "oracle",
         }
     }
 }
@@ -143,6 +174,8 @@ pub struct View<'a> {
     pub age: SimDuration,
     /// Current allocation.
     pub alloc: AllocSummary,
+    /// The instance groups behind it (launch and readiness times: HPA's pod readiness rules).
+    pub groups: &'a [crate::engine::alloc::Group],
     /// Profiler data.
     pub profile: &'a Profile,
     /// OOM restarts so far.
@@ -198,6 +231,10 @@ pub trait Policy: Sync {
     /// How often [`Policy::refit`] runs (shadow models).
     fn refit_every(&self) -> Option<SimDuration> {
         None
+    }
+    /// When the first refit runs (default: after [`Policy::refit_every`]).
+    fn first_refit(&self) -> Option<SimDuration> {
+        self.refit_every()
     }
     /// Refits models from the pooled history of every workload seen so far (serial).
     fn refit(&mut self, _now: SimTime, _pool: &[crate::shadow::service::PoolItem]) {}

@@ -8,6 +8,7 @@ use crate::control::{Cancelled, Control};
 
 use crate::engine::{self, PolicyRun, RunOptions};
 use crate::model::Model;
+use crate::policy::engine::EnginePolicy;
 use crate::policy::static_policy::StaticPolicy;
 use crate::policy::threshold::ThresholdPolicy;
 use crate::scenario::schema::{PolicySpec, SeriesSelect};
@@ -49,6 +50,14 @@ pub fn run_policy(model: &Model, spec: &PolicySpec, opts: &RunOptions) -> Policy
     match spec {
         PolicySpec::Static(s) => engine::run(model, &mut StaticPolicy::new(s), opts),
         PolicySpec::Threshold(s) => engine::run(model, &mut ThresholdPolicy::new(s), opts),
+        PolicySpec::Engine(s) => {
+            let ctx = crate::policy::Ctx {
+                model,
+                catalog: &model.catalog,
+            };
+            engine::run(model, &mut EnginePolicy::new(s, &ctx), opts)
+        }
+        _ => todo_policy(model, spec, opts),
     }
 }
 
@@ -92,4 +101,12 @@ pub fn run_all_controlled(model: &Model, control: &Arc<Control>) -> Result<RunRe
         return Err(Cancelled);
     }
     Ok(RunResult { runs, traced })
+}
+
+fn todo_policy(model: &Model, _spec: &PolicySpec, opts: &RunOptions) -> PolicyRun {
+    engine::run(
+        model,
+        &mut StaticPolicy::new(&crate::scenario::schema::StaticSpec::default()),
+        opts,
+    )
 }

@@ -130,6 +130,7 @@ Scenario(
             l.scenario.policies[0],
             PolicySpec::Static(StaticSpec {
                 name: None,
+                size: StaticSize::Nominal,
                 headroom: 1.5
             })
         );

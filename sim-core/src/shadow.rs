@@ -6,3 +6,4 @@ pub mod hmm;
 pub mod mixture;
 pub mod model;
 pub mod service;
+pub mod suitability;

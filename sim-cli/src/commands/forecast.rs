@@ -66,12 +66,16 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         })
         .map_err(Failure::run)?;
     let csv = protocol::to_csv(&ev);
-    print!("{csv}");
-    println!(
+    crate::out(format_args!("{csv}"));
+    crate::outln!(
         "test series: {}; scored (tasks A, B): {}; skipped: slice<10: {}; task C scored: {}, no training day: {}",
-        ev.test_series, ev.scored, ev.skipped_small_slice, ev.scored_c, ev.skipped_no_training_day
+        ev.test_series,
+        ev.scored,
+        ev.skipped_small_slice,
+        ev.scored_c,
+        ev.skipped_no_training_day
     );
-    println!("runtime: {:.1} s", started.elapsed().as_secs_f64());
+    crate::outln!("runtime: {:.1} s", started.elapsed().as_secs_f64());
     if let Some(out) = &args.out {
         sim_core::report::write_atomic(out, csv.as_bytes())
             .map_err(|e| Failure::run(format!("{}: {e}", out.display())))?;

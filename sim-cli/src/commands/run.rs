@@ -67,10 +67,10 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     report::write_all(&args.out, &model, &result, &mut manifest)
         .map_err(|e| Failure::run(format!("{}: cannot write results: {e}", args.out.display())))?;
     if !args.quiet {
-        println!("{}", crate::table::policy_table(&model, &result));
+        crate::outln!("{}", crate::table::policy_table(&model, &result));
         let t = &model.tagging;
         if t.untagged > 0 {
-            println!(
+            crate::outln!(
                 "tag inference: {} untagged workloads, {} inferred ({:.1} %), {} correct ({:.1} % of inferred)",
                 t.untagged,
                 t.inferred,
@@ -79,7 +79,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
                 100.0 * t.accuracy()
             );
         }
-        println!(
+        crate::outln!(
             "{} workloads, {} workload-steps in {:.2} s ({:.1} M workload-steps/s); results in {}",
             model.population.workloads.len(),
             result.workload_steps(),

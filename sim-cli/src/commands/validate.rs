@@ -19,12 +19,12 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         match sim_core::scenario::load_scenario(f, &[]) {
             Ok(l) => {
                 super::print_warnings(&l.warnings);
-                println!("{}: ok", f.display());
+                crate::outln!("{}: ok", f.display());
             }
             Err(d) => {
                 bad += 1;
                 for p in &d.0 {
-                    println!("{p}");
+                    crate::outln!("{p}");
                 }
             }
         }

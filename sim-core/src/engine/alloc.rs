@@ -18,6 +18,8 @@ pub struct Group {
     pub launched: SimTime,
     /// Whether the instances are ready (serving).
     pub ready: bool,
+    /// When they became ready.
+    pub ready_at: Option<SimTime>,
     /// Credit state of each instance (identical within a group: same launch, even load).
     pub credits: CreditState,
 }
@@ -181,6 +183,7 @@ impl Allocation {
             nodes: placed,
             launched: now,
             ready,
+            ready_at: ready.then_some(now),
             credits,
         });
         (Some(id), denied)
@@ -311,6 +314,7 @@ impl Allocation {
             return cost;
         };
         self.groups[gi].ready = true;
+        self.groups[gi].ready_at = Some(now);
         let ty = self.groups[gi].ty;
         let still_pending = self.groups.iter().any(|g| g.ty == ty && !g.ready);
         if !still_pending {

@@ -75,8 +75,8 @@ pub struct Trace {
     pub actions: Vec<ActionRecord>,
     current: SeriesRow,
     current_bucket: Option<u64>,
-    band_sum: [[f64; 3]; 4],
-    band_count: u32,
+    /// Predicted bands per series bucket not yet written into a row: (bucket, sums, count).
+    bands: Vec<(u64, [[f64; 3]; 4], u32)>,
     series_ms: u64,
 }
 
@@ -146,7 +146,7 @@ pub struct Slot<S> {
 
 impl<S> Slot<S> {
     /// An inactive slot.
-    pub fn new(slo: SloKind, nominal_cpu: f64, first_arrival_ms: u64, traced: bool) -> Self {
+    pub fn new(slo: SloKind, nominal_cpu: f64, first_arrival_ms: u64, traced: bool, series_ms: u64) -> Self {
         Slot {
             active: false,
             generator: None,
@@ -166,7 +166,12 @@ impl<S> Slot<S> {
             ooms: 0,
             state: None,
             action: None,
-            trace: traced.then(Box::default),
+            trace: traced.then(|| {
+                Box::new(Trace {
+                    series_ms: series_ms.max(1),
+                    ..Trace::default()
+                })
+            }),
             slo,
             nominal_cpu,
             broken: Vec::new(),
@@ -393,42 +398,40 @@ impl Trace {
             row.demand = row.demand.map(|x| x / row_len(&row));
             row.allocation = row.allocation.map(|x| x / row_len(&row));
             row.served = row.served.map(|x| x / row_len(&row));
-            if self.band_count > 0 {
-                let n = f64::from(self.band_count);
+            let bucket = row.t_ms / self.series_ms.max(1);
+            if let Some(pos) = self.bands.iter().position(|b| b.0 == bucket) {
+                let (_, sums, count) = self.bands.swap_remove(pos);
+                let n = f64::from(count.max(1));
                 for m in 0..4 {
-                    row.predicted[m] = self.band_sum[m][0] / n;
-                    row.predicted_lo[m] = self.band_sum[m][1] / n;
-                    row.predicted_hi[m] = self.band_sum[m][2] / n;
+                    row.predicted[m] = sums[m][0] / n;
+                    row.predicted_lo[m] = sums[m][1] / n;
+                    row.predicted_hi[m] = sums[m][2] / n;
                 }
             }
-            self.band_sum = [[0.0; 3]; 4];
-            self.band_count = 0;
+            self.bands.retain(|b| b.0 > bucket);
             self.rows.push(row);
         }
     }
 
     /// Records a predicted band issued at `t_ms` (averaged into the row of its interval).
     pub fn note_band(&mut self, t_ms: u64, band: &[[f64; 3]; 4]) {
-        let ms = self.series_ms.max(1);
-        let bucket = t_ms / ms;
-        if self.current_bucket.is_some_and(|b| b != bucket) {
-            self.flush();
+        if !band.iter().all(|b| b.iter().all(|x| x.is_finite())) {
+            return;
         }
-        if self.current_bucket.is_none() {
-            self.current_bucket = Some(bucket);
-            self.current = SeriesRow {
-                t_ms: bucket * ms,
-                ..SeriesRow::default()
-            };
-        }
-        if band.iter().all(|b| b.iter().all(|x| x.is_finite())) {
-            for m in 0..4 {
-                for k in 0..3 {
-                    self.band_sum[m][k] += band[m][k];
-                }
+        let bucket = t_ms / self.series_ms.max(1);
+        let entry = match self.bands.iter_mut().find(|b| b.0 == bucket) {
+            Some(e) => e,
+            None => {
+                self.bands.push((bucket, [[0.0; 3]; 4], 0));
+                self.bands.last_mut().expect("just pushed")
             }
-            self.band_count += 1;
+        };
+        for m in 0..4 {
+            for k in 0..3 {
+                entry.1[m][k] += band[m][k];
+            }
         }
+        entry.2 += 1;
     }
 }
 

@@ -803,23 +803,70 @@ impl Default for SloSpec {
     }
 }
 
-/// Shadow profiles. Used by the shadow-based policies; the fields are read when one is
-/// configured.
+/// Shadow profiles: how the pooled models are built and refreshed. Read by the policies that
+/// use shadows (`Engine`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ShadowSpec {
-    /// How often shadow models are refitted from the profiler's pooled history.
+    /// Model family.
+    pub family: ShadowFamily,
+    /// How often models are refitted from the profiler's pooled history.
     pub refit_every: Dur,
-    /// Pooled workloads needed for a tag set before it gets its own model (otherwise single
-    /// tags, then all workloads).
+    /// When the first fit happens (until then shadow-based policies keep the initial
+    /// allocation).
+    pub first_fit_after: Dur,
+    /// Workloads with history a tag set (or tag) needs before it gets its own model; below it
+    /// predictions fall back to single tags, then to all workloads.
     pub min_workloads: u32,
+    /// Most workloads pooled per model (a deterministic sample beyond it).
+    pub max_pool: u32,
+    /// Own history after which a workload graduates to a model of its own history (`None`:
+    /// never).
+    pub graduation: Option<Dur>,
 }
 
 impl Default for ShadowSpec {
     fn default() -> Self {
         ShadowSpec {
-            refit_every: Dur::days(1),
+            family: ShadowFamily::default(),
+            refit_every: Dur::hours(12),
+            first_fit_after: Dur::hours(2),
             min_workloads: 5,
+            max_pool: 64,
+            graduation: None,
+        }
+    }
+}
+
+/// The statistical model behind a shadow profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ShadowFamily {
+    /// Hour-of-week seasonal means plus a Gaussian HMM on the residual of all four metrics.
+    Hmm {
+        /// Hidden states; `None`: chosen by BIC from 2 to `max_states` at the first fit.
+        states: Option<u32>,
+        /// Upper end of the BIC search.
+        max_states: u32,
+        /// EM iteration cap per refit (refits start from the previous model).
+        max_iterations: u32,
+    },
+    /// Hour-of-week empirical distributions, mixed with the workload's own recency-weighted
+    /// readings.
+    Quantile {
+        /// Weight of the pooled distribution in own-sample equivalents.
+        prior_weight: f64,
+        /// Half-life of the weight of own readings.
+        half_life: Dur,
+    },
+}
+
+impl Default for ShadowFamily {
+    /// The seasonal-quantile family: it forecasts better than the HMM on the PlanetLab
+    /// evaluation (README, "Shadow profiles on real traces") and costs far less to refit.
+    fn default() -> Self {
+        ShadowFamily::Quantile {
+            prior_weight: 2.0,
+            half_life: Dur::hours(4),
         }
     }
 }
@@ -833,16 +880,31 @@ pub enum PolicySpec {
     Static(StaticSpec),
     /// The reactive threshold policy: scale out above `up`, in below `down`.
     Threshold(ThresholdSpec),
+    /// The predictive scaling engine fed by shadow profiles (or, for the ablation, by the
+    /// workload's own history).
+    Engine(EngineSpec),
+    /// Kubernetes HorizontalPodAutoscaler (replicas of the workload's instance type).
+    Hpa(HpaSpec),
+    /// Kubernetes Vertical Pod Autoscaler recommender + updater (instance type).
+    Vpa(VpaSpec),
+    /// Google Autopilot moving-window recommenders (vertical), optionally with its horizontal
+    /// rule.
+    Autopilot(AutopilotSpec),
+    /// AWS EC2 Auto Scaling predictive scaling (capacity floor) with target tracking on top.
+    AwsPredictive(AwsPredictiveSpec),
+    /// Knows future demand and provisions just in time under the same delays.
+    Oracle(OracleSpec),
 }
 
 /// The static policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StaticSpec {
-    /// Name in reports (default `static`).
+    /// Name in reports (default `static`, or `static-peak` with `size: Peak`).
     pub name: Option<String>,
-    /// Replicas of the archetype's initial instance type, as a multiple of what the nominal
-    /// size needs (rounded up).
+    /// What to allocate.
+    pub size: StaticSize,
+    /// Multiple of the chosen size (rounded up to whole instances).
     pub headroom: f64,
 }
 
@@ -850,9 +912,20 @@ impl Default for StaticSpec {
     fn default() -> Self {
         StaticSpec {
             name: None,
+            size: StaticSize::Nominal,
             headroom: 1.0,
         }
     }
+}
+
+/// What a static policy allocates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StaticSize {
+    /// The nominal (requested) size.
+    Nominal,
+    /// The peak demand of the workload's session, known in advance (static peak
+    /// provisioning: the best a fixed allocation can do).
+    Peak,
 }
 
 /// Scaling axis.
@@ -905,9 +978,284 @@ impl Default for ThresholdSpec {
 impl PolicySpec {
     /// The name of the policy in reports.
     pub fn name(&self) -> String {
+        let or = |n: &Option<String>, d: &str| n.clone().unwrap_or_else(|| d.to_string());
         match self {
-            PolicySpec::Static(s) => s.name.clone().unwrap_or_else(|| "static".into()),
-            PolicySpec::Threshold(s) => s.name.clone().unwrap_or_else(|| "threshold".into()),
+            PolicySpec::Static(s) => or(
+                &s.name,
+                if s.size == StaticSize::Peak {
+                    "static-peak"
+                } else {
+                    "static"
+                },
+            ),
+            PolicySpec::Threshold(s) => or(&s.name, "threshold"),
+            PolicySpec::Engine(s) => or(
+                &s.name,
+                if s.source == Source::OwnHistory {
+                    "own-history"
+                } else {
+                    "shadow"
+                },
+            ),
+            PolicySpec::Hpa(s) => or(&s.name, "hpa"),
+            PolicySpec::Vpa(s) => or(&s.name, "vpa"),
+            PolicySpec::Autopilot(s) => or(&s.name, "autopilot"),
+            PolicySpec::AwsPredictive(s) => or(&s.name, "aws-predictive"),
+            PolicySpec::Oracle(s) => or(&s.name, "oracle"),
+        }
+    }
+}
+
+/// Which bound of the predicted interval the engine's trigger compares usage with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Trigger {
+    /// Scale up when usage exceeds the upper bound (the specification's pseudocode).
+    Upper,
+    /// Scale up when usage exceeds the lower bound (the specification's prose).
+    Lower,
+}
+
+/// Where the engine's predictions come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    /// Tag-pooled shadow profiles (falling back to single tags, then all workloads).
+    Shadow,
+    /// A model of the workload's own history only (the ablation that isolates what shadowing
+    /// adds); until it has `own_min_history`, the workload keeps its initial allocation.
+    OwnHistory,
+}
+
+/// How the engine picks a new workload's instance type.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum InstanceSelection {
+    /// The archetype's `instance` choice.
+    Archetype,
+    /// The cheapest type by expected daily cost (price + expected burstable surplus) among
+    /// those that cover the shadow's predicted peak, burstable types included when the
+    /// probability that their credits suffice for a day is at least `min_confidence`.
+    Burstable {
+        /// Required probability that a burstable type's credits suffice for a day.
+        min_confidence: f64,
+    },
+}
+
+/// Settings of the engine that may differ per tag.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineOverrides {
+    /// Overrides `sensitivity`.
+    pub sensitivity: Option<f64>,
+    /// Overrides `confidence`.
+    pub confidence: Option<f64>,
+    /// Overrides `trigger`.
+    pub trigger: Option<Trigger>,
+    /// Overrides `burst_prediction_interval`.
+    pub burst_prediction_interval: Option<Dur>,
+    /// Overrides the SLO penalty used by the cost-benefit rule.
+    pub penalty_usd_per_violation_minute: Option<f64>,
+}
+
+/// The predictive scaling engine (the specification's pseudocode, made complete).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineSpec {
+    /// Name in reports (default `shadow`, or `own-history`).
+    pub name: Option<String>,
+    /// Shadow profiles or own history.
+    pub source: Source,
+    /// Model family (default: `shadow.family`).
+    pub family: Option<ShadowFamily>,
+    /// Control-loop interval (default: the profiler's sampling interval, when new evidence
+    /// arrives).
+    pub interval: Option<Dur>,
+    /// Scale-up per unit of usage above the trigger bound.
+    pub sensitivity: f64,
+    /// Central interval level of the predictions.
+    pub confidence: f64,
+    /// Trigger bound.
+    pub trigger: Trigger,
+    /// How often to anticipate bursts (`None`: never).
+    pub burst_prediction_interval: Option<Dur>,
+    /// Quantile of the predicted maximum over the window taken as the burst size.
+    pub burst_quantile: f64,
+    /// Act only when the expected SLO penalty avoided exceeds the extra cost (and scale down
+    /// only when the saving exceeds the added expected penalty).
+    pub cost_benefit: bool,
+    /// SLO penalty for the cost-benefit rule (default: `slo.penalty_usd_per_violation_minute`).
+    pub penalty_usd_per_violation_minute: Option<f64>,
+    /// Minimum time after a scale-up before scaling down.
+    pub scale_down_cooldown: Dur,
+    /// Scale down only when capacity exceeds the predicted need by this fraction.
+    pub scale_down_hysteresis: f64,
+    /// Horizontal or vertical.
+    pub axis: Axis,
+    /// Instance choice for new workloads.
+    pub instance_selection: InstanceSelection,
+    /// Own samples the own-history source needs before it predicts.
+    pub own_min_history: Dur,
+    /// Per-tag overrides, by tag name (the first of a workload's tags, in name order, that has
+    /// overrides applies).
+    pub per_tag: BTreeMap<String, EngineOverrides>,
+}
+
+impl Default for EngineSpec {
+    fn default() -> Self {
+        EngineSpec {
+            name: None,
+            source: Source::Shadow,
+            family: None,
+            interval: None,
+            sensitivity: 1.0,
+            confidence: 0.9,
+            trigger: Trigger::Upper,
+            burst_prediction_interval: Some(Dur::mins(30)),
+            burst_quantile: 0.9,
+            cost_benefit: true,
+            penalty_usd_per_violation_minute: None,
+            scale_down_cooldown: Dur::mins(15),
+            scale_down_hysteresis: 0.2,
+            axis: Axis::Horizontal,
+            instance_selection: InstanceSelection::Archetype,
+            own_min_history: Dur::hours(6),
+            per_tag: BTreeMap::new(),
+        }
+    }
+}
+
+/// Kubernetes HPA (BASELINES.md §1): replicas of the workload's initial instance type, each
+/// replica a pod whose CPU request is the type's vCPUs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HpaSpec {
+    /// Name in reports.
+    pub name: Option<String>,
+    /// Target average CPU utilization, percent of the request.
+    pub target_cpu_percent: u32,
+    /// Fewest replicas.
+    pub min_replicas: u32,
+    /// Most replicas.
+    pub max_replicas: u32,
+    /// Tolerance around the target (both directions).
+    pub tolerance: f64,
+    /// Sync period (`--horizontal-pod-autoscaler-sync-period`).
+    pub sync_period: Dur,
+    /// `Legacy` (`behavior == nil`) or `Behavior` (the API-defaulted scaling rules).
+    pub path: HpaPath,
+}
+
+impl Default for HpaSpec {
+    fn default() -> Self {
+        HpaSpec {
+            name: None,
+            target_cpu_percent: 80,
+            min_replicas: 1,
+            max_replicas: 100,
+            tolerance: 0.1,
+            sync_period: Dur::secs(15),
+            path: HpaPath::Behavior,
+        }
+    }
+}
+
+/// Which HPA normalization path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HpaPath {
+    /// `behavior == nil`: 5-minute downscale stabilization, scale-up limit max(2×, 4).
+    Legacy,
+    /// The default `behavior`: stabilization windows and Pods/Percent rate policies.
+    Behavior,
+}
+
+/// Kubernetes VPA recommender + updater (BASELINES.md §2), resizing the instance type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VpaSpec {
+    /// Name in reports.
+    pub name: Option<String>,
+    /// Recommender loop interval.
+    pub interval: Dur,
+}
+
+impl Default for VpaSpec {
+    fn default() -> Self {
+        VpaSpec {
+            name: None,
+            interval: Dur::mins(1),
+        }
+    }
+}
+
+/// Google Autopilot (BASELINES.md §3): moving-window vertical recommenders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AutopilotSpec {
+    /// Name in reports.
+    pub name: Option<String>,
+    /// Recommendation interval.
+    pub interval: Dur,
+    /// Also scale horizontally (tasks) with the deferred-downscaling rule.
+    pub horizontal: bool,
+    /// Safety margin on top of the recommended limit.
+    pub margin: f64,
+}
+
+impl Default for AutopilotSpec {
+    fn default() -> Self {
+        AutopilotSpec {
+            name: None,
+            interval: Dur::mins(5),
+            horizontal: false,
+            margin: 0.1,
+        }
+    }
+}
+
+/// AWS predictive scaling + target tracking (BASELINES.md §5), replicas of the initial type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AwsPredictiveSpec {
+    /// Name in reports.
+    pub name: Option<String>,
+    /// Target average CPU utilization (target tracking and the forecast's capacity), percent.
+    pub target_cpu_percent: f64,
+    /// `ForecastAndScale` (true) or `ForecastOnly`.
+    pub forecast_and_scale: bool,
+    /// Scheduling buffer (launches this much before the forecast hour).
+    pub scheduling_buffer: Dur,
+    /// Fewest instances.
+    pub min_capacity: u32,
+    /// Most instances.
+    pub max_capacity: u32,
+}
+
+impl Default for AwsPredictiveSpec {
+    fn default() -> Self {
+        AwsPredictiveSpec {
+            name: None,
+            target_cpu_percent: 50.0,
+            forecast_and_scale: true,
+            scheduling_buffer: Dur::secs(300),
+            min_capacity: 1,
+            max_capacity: 100,
+        }
+    }
+}
+
+/// The oracle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OracleSpec {
+    /// Name in reports.
+    pub name: Option<String>,
+    /// Decision interval.
+    pub interval: Dur,
+}
+
+impl Default for OracleSpec {
+    fn default() -> Self {
+        OracleSpec {
+            name: None,
+            interval: Dur::mins(1),
         }
     }
 }

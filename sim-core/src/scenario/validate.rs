@@ -339,7 +339,23 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         "must be at least 1",
     );
 
+    // shadow
+    family(&mut c, "shadow.family", &s.shadow.family);
+    c.nonzero_dur("shadow.refit_every", s.shadow.refit_every);
+    c.check(s.shadow.max_pool >= 1, "shadow.max_pool", "must be at least 1");
+    c.nonzero_dur("shadow.first_fit_after", s.shadow.first_fit_after);
+    if let Some(g) = s.shadow.graduation {
+        c.nonzero_dur("shadow.graduation", g);
+    }
+    c.nonzero_dur("slo.oom_restart", s.slo.oom_restart);
+
     // policies
+    let known_tags: BTreeSet<&str> = s
+        .archetypes
+        .values()
+        .flat_map(|a| a.tags.iter().map(String::as_str))
+        .chain(s.workloads.iter().flat_map(|w| w.extra_tags.iter().map(String::as_str)))
+        .collect();
     c.check(!s.policies.is_empty(), "policies", "at least one policy is required");
     let mut policy_names = BTreeSet::new();
     for (i, pol) in s.policies.iter().enumerate() {
@@ -359,6 +375,101 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
             PolicySpec::Static(st) => {
                 c.positive(&format!("{p}.headroom"), st.headroom);
             }
+            PolicySpec::Engine(e) => {
+                c.positive(&format!("{p}.sensitivity"), e.sensitivity);
+                if !(e.confidence.is_finite() && e.confidence > 0.0 && e.confidence < 1.0) {
+                    c.error(
+                        format!("{p}.confidence"),
+                        format!("must be in (0, 1), found {}", e.confidence),
+                    );
+                }
+                if let Some(iv) = e.interval {
+                    c.nonzero_dur(&format!("{p}.interval"), iv);
+                }
+                if let Some(b) = e.burst_prediction_interval {
+                    c.nonzero_dur(&format!("{p}.burst_prediction_interval"), b);
+                }
+                if !(e.burst_quantile.is_finite() && e.burst_quantile > 0.0 && e.burst_quantile < 1.0) {
+                    c.error(
+                        format!("{p}.burst_quantile"),
+                        format!("must be in (0, 1), found {}", e.burst_quantile),
+                    );
+                }
+                if let Some(x) = e.penalty_usd_per_violation_minute {
+                    c.nonneg(&format!("{p}.penalty_usd_per_violation_minute"), x);
+                }
+                c.nonneg(&format!("{p}.scale_down_hysteresis"), e.scale_down_hysteresis);
+                if let InstanceSelection::Burstable { min_confidence } = e.instance_selection {
+                    c.probability(&format!("{p}.instance_selection.min_confidence"), min_confidence);
+                }
+                if let Some(f) = &e.family {
+                    family(&mut c, &format!("{p}.family"), f);
+                }
+                for (tag, o) in &e.per_tag {
+                    let tp = format!("{p}.per_tag.{tag}");
+                    if !known_tags.contains(tag.as_str()) {
+                        let hint = suggestion(tag, known_tags.iter().copied());
+                        c.error(
+                            &tp,
+                            format!("unknown tag `{tag}`{hint}: no archetype or class carries it"),
+                        );
+                    }
+                    if let Some(x) = o.sensitivity {
+                        c.positive(&format!("{tp}.sensitivity"), x);
+                    }
+                    if let Some(x) = o.confidence {
+                        if !(x.is_finite() && x > 0.0 && x < 1.0) {
+                            c.error(format!("{tp}.confidence"), format!("must be in (0, 1), found {x}"));
+                        }
+                    }
+                    if let Some(x) = o.penalty_usd_per_violation_minute {
+                        c.nonneg(&format!("{tp}.penalty_usd_per_violation_minute"), x);
+                    }
+                    if let Some(b) = o.burst_prediction_interval {
+                        c.nonzero_dur(&format!("{tp}.burst_prediction_interval"), b);
+                    }
+                }
+            }
+            PolicySpec::Hpa(h) => {
+                c.check(
+                    h.target_cpu_percent >= 1,
+                    format!("{p}.target_cpu_percent"),
+                    "must be at least 1",
+                );
+                c.check(h.min_replicas >= 1, format!("{p}.min_replicas"), "must be at least 1");
+                c.check(
+                    h.max_replicas >= h.min_replicas,
+                    format!("{p}.max_replicas"),
+                    "must be at least min_replicas",
+                );
+                c.nonneg(&format!("{p}.tolerance"), h.tolerance);
+                c.nonzero_dur(&format!("{p}.sync_period"), h.sync_period);
+            }
+            PolicySpec::Vpa(v) => c.nonzero_dur(&format!("{p}.interval"), v.interval),
+            PolicySpec::Autopilot(a) => {
+                c.nonzero_dur(&format!("{p}.interval"), a.interval);
+                c.nonneg(&format!("{p}.margin"), a.margin);
+            }
+            PolicySpec::AwsPredictive(a) => {
+                if !(a.target_cpu_percent.is_finite() && a.target_cpu_percent > 0.0 && a.target_cpu_percent <= 100.0) {
+                    c.error(
+                        format!("{p}.target_cpu_percent"),
+                        format!("must be in (0, 100], found {}", a.target_cpu_percent),
+                    );
+                }
+                c.check(
+                    a.scheduling_buffer.ms() < 3_600_000,
+                    format!("{p}.scheduling_buffer"),
+                    "must be shorter than 1h (AWS limit)",
+                );
+                c.check(a.min_capacity >= 1, format!("{p}.min_capacity"), "must be at least 1");
+                c.check(
+                    a.max_capacity >= a.min_capacity,
+                    format!("{p}.max_capacity"),
+                    "must be at least min_capacity",
+                );
+            }
+            PolicySpec::Oracle(o) => c.nonzero_dur(&format!("{p}.interval"), o.interval),
             PolicySpec::Threshold(t) => {
                 c.probability(&format!("{p}.up"), t.up);
                 c.probability(&format!("{p}.down"), t.down);
@@ -549,4 +660,40 @@ fn weights(c: &mut Checker<'_>, p: &str, w: &MetricWeights) {
     c.nonneg(&format!("{p}.mem"), w.mem);
     c.nonneg(&format!("{p}.disk"), w.disk);
     c.nonneg(&format!("{p}.net"), w.net);
+}
+
+fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
+    match f {
+        ShadowFamily::Hmm {
+            states,
+            max_states,
+            max_iterations,
+        } => {
+            let max = crate::shadow::hmm::MAX_STATES as u32;
+            if let Some(k) = states {
+                c.check(
+                    (1..=max).contains(k),
+                    format!("{p}.states"),
+                    format!("must be in 1..={max}, found {k}"),
+                );
+            }
+            c.check(
+                (2..=max).contains(max_states),
+                format!("{p}.max_states"),
+                format!("must be in 2..={max}, found {max_states}"),
+            );
+            c.check(
+                *max_iterations >= 1,
+                format!("{p}.max_iterations"),
+                "must be at least 1",
+            );
+        }
+        ShadowFamily::Quantile {
+            prior_weight,
+            half_life,
+        } => {
+            c.nonneg(&format!("{p}.prior_weight"), *prior_weight);
+            c.nonzero_dur(&format!("{p}.half_life"), *half_life);
+        }
+    }
 }

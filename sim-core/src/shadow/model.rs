@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use statrs::function::erf::erfc;
 
-use super::grid::{Grid, quantile};
+use super::grid::Grid;
 use super::hmm::{Filter, FitOptions, GaussianHmm, Sequence, Start, StateWeights, refine, select_states};
 
 /// Metrics modelled.
@@ -180,7 +180,7 @@ impl QuantileProfile {
 #[derive(Clone, Debug)]
 pub enum Fitted {
     /// Seasonal + HMM on residuals.
-    Hmm(HmmProfile),
+    Hmm(Box<HmmProfile>),
     /// Seasonal empirical distributions.
     Quantile(QuantileProfile),
 }
@@ -231,7 +231,7 @@ pub fn normal_quantile(p: f64) -> f64 {
         -3.969683028665376e1,
         2.209460984245205e2,
         -2.759285104469687e2,
-        1.383577518672690e2,
+        1.383_577_518_672_69e2,
         -3.066479806614716e1,
         2.506628277459239,
     ];
@@ -341,11 +341,11 @@ pub fn fit(
                 }
             }?;
             let stationary = hmm.stationary();
-            Some(Fitted::Hmm(HmmProfile {
+            Some(Fitted::Hmm(Box::new(HmmProfile {
                 seasonal,
                 hmm,
                 stationary,
-            }))
+            })))
         }
         FamilySettings::Quantile {
             prior_weight,
@@ -421,15 +421,88 @@ pub fn fit(
 pub enum Posterior {
     /// HMM forward filter over the residuals.
     Hmm(Filter),
-    /// Recency-weighted histograms of own readings, per metric (weights scaled lazily).
-    Quantile {
-        /// Bin weights per metric (`[metric][bin]`).
-        weights: Vec<f32>,
-        /// Current weight of a new reading (grows by 1/decay per sample; renormalized).
-        unit: f64,
-        /// Total weight (in `unit` terms) per metric.
-        total: [f64; DIMS],
-    },
+    /// Recency-weighted histograms of own readings, per metric.
+    Quantile(OwnHistogram),
+}
+
+/// Recency-weighted histograms of a workload's own readings, one per metric, as Fenwick trees
+/// (prefix sums in O(log n)). Decay is lazy: a new reading weighs `unit`, which grows by
+/// `1 / decay` per sample; every weight is rescaled when `unit` gets large.
+#[derive(Clone, Debug)]
+pub struct OwnHistogram {
+    n: usize,
+    tree: Vec<f64>,
+    unit: f64,
+    total: [f64; DIMS],
+}
+
+impl OwnHistogram {
+    fn new(n: usize) -> Self {
+        OwnHistogram {
+            n,
+            tree: vec![0.0; DIMS * (n + 1)],
+            unit: 1.0,
+            total: [0.0; DIMS],
+        }
+    }
+    fn decay(&mut self, decay: f64) {
+        self.unit /= decay.clamp(1e-9, 1.0);
+        if self.unit > 1e100 {
+            let f = 1.0 / self.unit;
+            self.tree.iter_mut().for_each(|w| *w *= f);
+            self.total.iter_mut().for_each(|t| *t *= f);
+            self.unit = 1.0;
+        }
+    }
+    fn add(&mut self, m: usize, bin: usize) {
+        let base = m * (self.n + 1);
+        let mut i = bin + 1;
+        while i <= self.n {
+            self.tree[base + i] += self.unit;
+            i += i & i.wrapping_neg();
+        }
+        self.total[m] += self.unit;
+    }
+    /// Weight of bins `0..=bin`.
+    fn prefix(&self, m: usize, bin: usize) -> f64 {
+        let base = m * (self.n + 1);
+        let mut i = (bin + 1).min(self.n);
+        let mut s = 0.0;
+        while i > 0 {
+            s += self.tree[base + i];
+            i -= i & i.wrapping_neg();
+        }
+        s
+    }
+    /// Own share of the mixture: `n_eff / (n_eff + prior)`, `n_eff` the effective count.
+    fn share(&self, m: usize, prior: f64) -> f64 {
+        let n_eff = self.total[m] / self.unit;
+        if n_eff <= 0.0 { 0.0 } else { n_eff / (n_eff + prior) }
+    }
+    /// Mixture CDF at bin `i`.
+    #[inline]
+    fn mixed_cdf(&self, m: usize, i: usize, share: f64, pooled: &[f32]) -> f64 {
+        let own = if share > 0.0 {
+            (self.prefix(m, i) / self.total[m]).min(1.0)
+        } else {
+            0.0
+        };
+        share * own + (1.0 - share) * f64::from(pooled[i.min(pooled.len() - 1)])
+    }
+}
+
+/// The smallest bin `i` with `f(i) ≥ p` for a non-decreasing `f` over `0..n` (n − 1 if none).
+fn first_at_least(n: usize, p: f64, f: &dyn Fn(usize) -> f64) -> usize {
+    let (mut lo, mut hi) = (0usize, n - 1);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if f(mid) >= p - 1e-12 {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 /// The posterior together with the model it belongs to.
@@ -448,11 +521,7 @@ impl Belief {
     pub fn new(model: Arc<ShadowModel>) -> Belief {
         let posterior = match &model.fitted {
             Fitted::Hmm(p) => Posterior::Hmm(Filter::new(&p.hmm, Start::Stationary)),
-            Fitted::Quantile(q) => Posterior::Quantile {
-                weights: vec![0.0; DIMS * q.grid.n],
-                unit: 1.0,
-                total: [0.0; DIMS],
-            },
+            Fitted::Quantile(q) => Posterior::Quantile(OwnHistogram::new(q.grid.n)),
         };
         Belief {
             model,
@@ -470,33 +539,16 @@ impl Belief {
                 let r = [v[0] - mean[0], v[1] - mean[1], v[2] - mean[2], v[3] - mean[3]];
                 let _ = filter.update(&p.hmm, &r, 0);
             }
-            (Fitted::Quantile(q), Posterior::Quantile { weights, unit, total }) => {
-                let n = q.grid.n;
-                *unit /= q.decay;
-                if *unit > 1e30 {
-                    // Renormalize so weights stay representable.
-                    let f = 1.0 / *unit;
-                    weights.iter_mut().for_each(|w| *w = (f64::from(*w) * f) as f32);
-                    total.iter_mut().for_each(|t| *t *= f);
-                    *unit = 1.0;
-                }
+            (Fitted::Quantile(q), Posterior::Quantile(own)) => {
+                own.decay(q.decay);
                 for m in 0..DIMS {
                     if v[m].is_finite() {
-                        weights[m * n + q.grid.index(v[m])] += *unit as f32;
-                        total[m] += *unit;
+                        own.add(m, q.grid.index(v[m]));
                     }
                 }
             }
             _ => {}
         }
-    }
-
-    /// Effective own weight relative to the pooled prior, per metric (quantile family).
-    fn own_share(q: &QuantileProfile, unit: f64, total: f64) -> f64 {
-        // Own weights are in `unit` terms: a reading now has weight `unit`, so the effective
-        // number of own readings is total / unit.
-        let n_eff = if unit > 0.0 { total / unit } else { 0.0 };
-        n_eff / (n_eff + q.prior_weight)
     }
 
     /// Central interval at `confidence` for the step `h` steps ahead (h ≥ 1; h = 1 is the step
@@ -521,24 +573,17 @@ impl Belief {
                 }
                 out
             }
-            (Fitted::Quantile(q), Posterior::Quantile { weights, unit, total }) => {
-                let n = q.grid.n;
+            (Fitted::Quantile(q), Posterior::Quantile(own)) => {
                 let mut out = [Band::default(); DIMS];
-                let mut mix = vec![0.0f64; n];
                 for m in 0..DIMS {
-                    let share = Self::own_share(q, *unit, total[m]);
+                    let share = own.share(m, q.prior_weight);
                     let pooled = q.cdf(slot, m);
-                    let mut acc = 0.0;
-                    for i in 0..n {
-                        if share > 0.0 {
-                            acc += f64::from(weights[m * n + i]) / total[m].max(f64::MIN_POSITIVE);
-                        }
-                        mix[i] = share * acc.min(1.0) + (1.0 - share) * f64::from(pooled[i]);
-                    }
+                    let f = |i: usize| own.mixed_cdf(m, i, share, pooled);
+                    let qv = |p: f64| q.grid.value(first_at_least(q.grid.n, p, &f));
                     out[m] = Band {
-                        point: quantile(&q.grid, &mix, 0.5),
-                        lo: quantile(&q.grid, &mix, a),
-                        hi: quantile(&q.grid, &mix, 1.0 - a),
+                        point: qv(0.5),
+                        lo: qv(a),
+                        hi: qv(1.0 - a),
                     };
                 }
                 out
@@ -556,7 +601,7 @@ impl Belief {
         let p_below = |c: f64| -> f64 {
             match (&self.model.fitted, &self.posterior) {
                 (Fitted::Hmm(p), Posterior::Hmm(filter)) => hmm_prob_max_below(p, filter, m, from_h, to_h, slot_at, c),
-                (Fitted::Quantile(_), Posterior::Quantile { .. }) => {
+                (Fitted::Quantile(_), Posterior::Quantile(_)) => {
                     // Independent steps: Π_h F_h(c).
                     let mut prod = 1.0;
                     for h in from_h..=to_h {
@@ -571,7 +616,8 @@ impl Belief {
         if p_below(hi) < q {
             return hi;
         }
-        for _ in 0..40 {
+        // 20 halvings of [0, 8]: resolution 8e-6 of nominal size.
+        for _ in 0..20 {
             let mid = 0.5 * (lo + hi);
             if p_below(mid) >= q {
                 hi = mid;
@@ -582,21 +628,99 @@ impl Belief {
         hi
     }
 
+    /// P(metric `m` exceeds the normalized value `x`) at the step `h` ahead (in `slot`).
+    pub fn exceed_prob(&self, slot: usize, h: usize, m: usize, x: f64) -> f64 {
+        match (&self.model.fitted, &self.posterior) {
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                // The same normal approximation of the mixture as the bands.
+                let w = filter.predict(&p.hmm, h.max(1), |_| 0).unwrap_or(p.stationary);
+                let (mu, var) = mixture_moments(&p.hmm, &w, m);
+                let sd = var.max(1e-18).sqrt();
+                (1.0 - normal_cdf((x - p.seasonal.mean[slot % SLOTS][m] - mu) / sd)).clamp(0.0, 1.0)
+            }
+            (Fitted::Quantile(_), Posterior::Quantile(_)) => (1.0 - self.cdf_at(slot, m, x)).clamp(0.0, 1.0),
+            _ => 0.0,
+        }
+    }
+
+    /// A sampled future path of `steps` normalized values (step `h = 1..=steps` in `slot_at(h)`),
+    /// drawn from the predictive process (the HMM's state dynamics; independent draws per step
+    /// for the quantile family).
+    pub fn sample_path(
+        &self,
+        steps: usize,
+        slot_at: &dyn Fn(usize) -> usize,
+        rng: &mut rand_chacha::ChaCha8Rng,
+    ) -> Vec<[f64; DIMS]> {
+        use rand::Rng as _;
+        let mut uniform = || ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+        let mut out = Vec::with_capacity(steps);
+        match (&self.model.fitted, &self.posterior) {
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                let k = p.hmm.k();
+                let Ok(w) = filter.predict(&p.hmm, 1, |_| 0) else {
+                    return out;
+                };
+                let draw = |row: &[f64], u: f64| -> usize {
+                    let mut acc = 0.0;
+                    for (j, x) in row.iter().enumerate() {
+                        acc += x;
+                        if u < acc {
+                            return j;
+                        }
+                    }
+                    row.len().saturating_sub(1)
+                };
+                let mut state = draw(&w.as_slice()[..k], uniform());
+                let a = p.hmm.transition_matrix(0).unwrap_or(&[]);
+                for h in 1..=steps {
+                    if h > 1 {
+                        let row = a.get(state * k..(state + 1) * k).unwrap_or(&[]);
+                        state = draw(row, uniform());
+                    }
+                    let mean = &p.seasonal.mean[slot_at(h) % SLOTS];
+                    let mut v = [0.0; DIMS];
+                    for m in 0..DIMS {
+                        let mu = p.hmm.mean(state, m).unwrap_or(0.0);
+                        let sd = p.hmm.variance(state, m).unwrap_or(0.0).max(0.0).sqrt();
+                        v[m] = (mean[m] + mu + sd * normal_quantile(uniform())).max(0.0);
+                    }
+                    out.push(v);
+                }
+            }
+            (Fitted::Quantile(q), Posterior::Quantile(_)) => {
+                for h in 1..=steps {
+                    let slot = slot_at(h);
+                    let mut v = [0.0; DIMS];
+                    for m in 0..DIMS {
+                        let u = uniform();
+                        // Smallest grid value whose CDF reaches u (bisection on the mixture CDF).
+                        let (mut lo, mut hi) = (0usize, q.grid.n - 1);
+                        while lo < hi {
+                            let mid = (lo + hi) / 2;
+                            if self.cdf_at(slot, m, q.grid.value(mid)) >= u {
+                                hi = mid;
+                            } else {
+                                lo = mid + 1;
+                            }
+                        }
+                        v[m] = q.grid.value(lo);
+                    }
+                    out.push(v);
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// CDF of metric `m` at value `c` in `slot` for the next step (quantile family).
     fn cdf_at(&self, slot: usize, m: usize, c: f64) -> f64 {
-        let (Fitted::Quantile(q), Posterior::Quantile { weights, unit, total }) = (&self.model.fitted, &self.posterior)
-        else {
+        let (Fitted::Quantile(q), Posterior::Quantile(own)) = (&self.model.fitted, &self.posterior) else {
             return 1.0;
         };
-        let n = q.grid.n;
-        let i = q.grid.index(c).min(n - 1);
-        let share = Self::own_share(q, *unit, total[m]);
-        let own: f64 = if share > 0.0 {
-            weights[m * n..m * n + i + 1].iter().map(|w| f64::from(*w)).sum::<f64>() / total[m].max(f64::MIN_POSITIVE)
-        } else {
-            0.0
-        };
-        share * own.min(1.0) + (1.0 - share) * f64::from(q.cdf(slot, m)[i])
+        let i = q.grid.index(c).min(q.grid.n - 1);
+        own.mixed_cdf(m, i, own.share(m, q.prior_weight), q.cdf(slot, m))
     }
 }
 

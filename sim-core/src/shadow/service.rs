@@ -85,33 +85,27 @@ impl ShadowService {
             }
         }
         let version = self.version;
-        let jobs: Vec<(Vec<u32>, Vec<usize>)> = groups
+        let mut jobs: Vec<(Vec<u32>, Vec<usize>)> = groups
             .into_iter()
             .filter(|(_, m)| m.len() >= self.min_workloads)
             .collect();
+        // The HMM's state count is chosen once, by BIC on the pool of all workloads; every other
+        // key (and every later refit) uses it.
+        if let FamilySettings::Hmm { states: None, .. } = &self.family {
+            if let Some(pos) = jobs.iter().position(|(k, _)| k.is_empty()) {
+                let (key, members) = jobs.remove(pos);
+                if let Some(model) = self.fit_key(&key, members, items, version) {
+                    if let (Fitted::Hmm(h), FamilySettings::Hmm { states, .. }) = (&model.fitted, &mut self.family) {
+                        *states = Some(h.hmm.k());
+                    }
+                    self.models.insert(key, Arc::new(model));
+                }
+            }
+        }
         let fitted: Vec<(Vec<u32>, Option<ShadowModel>)> = jobs
             .into_par_iter()
-            .map(|(key, mut members)| {
-                let key_hash = key
-                    .iter()
-                    .fold(stable_hash("shadow-key"), |h, t| splitmix64(h ^ u64::from(*t)));
-                if members.len() > self.max_pool {
-                    // A deterministic sample: order by a hash of (key, workload id).
-                    members.sort_by_key(|&i| (splitmix64(key_hash ^ u64::from(items[i].id)), items[i].id));
-                    members.truncate(self.max_pool);
-                    members.sort_unstable();
-                }
-                let seqs: Vec<TrainingSeq> = members.iter().map(|&i| items[i].seq.clone()).collect();
-                let samples = seqs.iter().map(|s| s.values.len()).sum();
-                let warm = self.models.get(&key).map(|m| &m.fitted);
-                let model = fit(&seqs, &self.family, self.seed, key_hash, warm).map(|fitted| ShadowModel {
-                    key: key.clone(),
-                    level: if key.is_empty() { Level::All } else { Level::TagSet },
-                    workloads: members.len(),
-                    samples,
-                    fitted,
-                    version,
-                });
+            .map(|(key, members)| {
+                let model = self.fit_key(&key, members, items, version);
                 (key, model)
             })
             .collect();
@@ -120,6 +114,29 @@ impl ShadowService {
                 self.models.insert(key, Arc::new(m));
             }
         }
+    }
+
+    fn fit_key(&self, key: &[u32], mut members: Vec<usize>, items: &[PoolItem], version: u64) -> Option<ShadowModel> {
+        let key_hash = key
+            .iter()
+            .fold(stable_hash("shadow-key"), |h, t| splitmix64(h ^ u64::from(*t)));
+        if members.len() > self.max_pool {
+            // A deterministic sample: order by a hash of (key, workload id).
+            members.sort_by_key(|&i| (splitmix64(key_hash ^ u64::from(items[i].id)), items[i].id));
+            members.truncate(self.max_pool);
+            members.sort_unstable();
+        }
+        let seqs: Vec<TrainingSeq> = members.iter().map(|&i| items[i].seq.clone()).collect();
+        let samples = seqs.iter().map(|s| s.values.len()).sum();
+        let warm = self.models.get(key).map(|m| &m.fitted);
+        fit(&seqs, &self.family, self.seed, key_hash, warm).map(|fitted| ShadowModel {
+            key: key.to_vec(),
+            level: if key.is_empty() { Level::All } else { Level::TagSet },
+            workloads: members.len(),
+            samples,
+            fitted,
+            version,
+        })
     }
 
     /// The model for a workload with `tags`, and the level it was resolved at.
