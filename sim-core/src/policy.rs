@@ -7,6 +7,7 @@
 //! order, through the resource manager. Policies never see true demand, except the oracle,
 //! which asks for a lookahead window of it explicitly.
 
+pub mod baseline_policies;
 pub mod engine;
 pub mod sizing;
 pub mod static_policy;

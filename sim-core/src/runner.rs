@@ -8,6 +8,7 @@ use crate::control::{Cancelled, Control};
 
 use crate::engine::{self, PolicyRun, RunOptions};
 use crate::model::Model;
+use crate::policy::baseline_policies::{AutopilotPolicy, AwsPolicy, HpaPolicy, OraclePolicy, VpaPolicy};
 use crate::policy::engine::EnginePolicy;
 use crate::policy::static_policy::StaticPolicy;
 use crate::policy::threshold::ThresholdPolicy;
@@ -57,7 +58,17 @@ pub fn run_policy(model: &Model, spec: &PolicySpec, opts: &RunOptions) -> Policy
             };
             engine::run(model, &mut EnginePolicy::new(s, &ctx), opts)
         }
-        _ => todo_policy(model, spec, opts),
+        PolicySpec::Hpa(s) => engine::run(model, &mut HpaPolicy::new(s), opts),
+        PolicySpec::Vpa(s) => engine::run(model, &mut VpaPolicy::new(s), opts),
+        PolicySpec::Autopilot(s) => engine::run(model, &mut AutopilotPolicy::new(s), opts),
+        PolicySpec::AwsPredictive(s) => engine::run(model, &mut AwsPolicy::new(s), opts),
+        PolicySpec::Oracle(s) => {
+            let ctx = crate::policy::Ctx {
+                model,
+                catalog: &model.catalog,
+            };
+            engine::run(model, &mut OraclePolicy::new(s, &ctx), opts)
+        }
     }
 }
 
@@ -101,12 +112,4 @@ pub fn run_all_controlled(model: &Model, control: &Arc<Control>) -> Result<RunRe
         return Err(Cancelled);
     }
     Ok(RunResult { runs, traced })
-}
-
-fn todo_policy(model: &Model, _spec: &PolicySpec, opts: &RunOptions) -> PolicyRun {
-    engine::run(
-        model,
-        &mut StaticPolicy::new(&crate::scenario::schema::StaticSpec::default()),
-        opts,
-    )
 }

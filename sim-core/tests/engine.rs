@@ -196,3 +196,52 @@ fn oom_restarts_repeat_while_memory_does_not_fit() {
     assert!((a.violation_mins() - 1440.0).abs() < 1e-6);
     assert_eq!(a.served[0], 0.0);
 }
+
+#[test]
+fn every_policy_runs_with_invariants_and_the_oracle_never_violates() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/cold-start.ron")).unwrap();
+    let (_, r) = run_text(
+        &text,
+        &[
+            ("duration", "\"2d\""),
+            ("workloads[0].initial", "8"),
+            ("workloads[1].initial", "4"),
+            ("workloads[2].initial", "4"),
+            ("workloads[3].initial", "3"),
+            (
+                "policies",
+                "[Static(), Static(size: Peak), Threshold(), Engine(), Engine(name: \"hmm\", family: Hmm(states: Some(3), max_states: 4, max_iterations: 5), instance_selection: Burstable(min_confidence: 0.9)), Engine(source: OwnHistory), Hpa(), Hpa(name: \"hpa-legacy\", path: Legacy), Vpa(), Autopilot(horizontal: true), AwsPredictive(), Oracle()]",
+            ),
+        ],
+        2,
+    );
+    let by_name = |n: &str| r.runs.iter().find(|x| x.policy == n).unwrap_or_else(|| panic!("{n}"));
+    for run in &r.runs {
+        assert!(
+            run.broken.is_empty(),
+            "{}: {:?}",
+            run.policy,
+            &run.broken[..run.broken.len().min(3)]
+        );
+    }
+    let oracle = report::totals(by_name("oracle"))[0];
+    assert_eq!(oracle.denials, 0);
+    assert_eq!(oracle.violation_ms, 0.0, "the oracle provisions ahead of every step");
+    assert_eq!(oracle.ooms, 0);
+    let peak = report::totals(by_name("static-peak"))[0];
+    assert_eq!(peak.violation_ms, 0.0);
+    assert_eq!(peak.actions, 0);
+    // The oracle is the cost floor among policies without violations.
+    assert!(oracle.cost_usd() <= peak.cost_usd());
+    // Policies that act, act.
+    for p in ["threshold", "shadow", "hpa", "hpa-legacy", "aws-predictive", "oracle"] {
+        assert!(report::totals(by_name(p))[0].actions > 0, "{p} never acted");
+    }
+    // The shadow engine reports live interval coverage.
+    let shadow = report::totals(by_name("shadow"))[0];
+    assert!(
+        shadow.band_checks > 0 && shadow.coverage() > 0.5,
+        "coverage {}",
+        shadow.coverage()
+    );
+}
