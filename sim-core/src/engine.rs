@@ -309,6 +309,7 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                                 continue;
                             }
                             slot.account(&acct, t_ms);
+                            slot.note_step_end(step_ms);
                             if close {
                                 slot.profile.close_interval(t, week_slot);
                             }
@@ -325,6 +326,7 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                                     continue;
                                 }
                                 slot.account(&acct, t_ms);
+                                slot.note_step_end(step_ms);
                                 if close {
                                     slot.profile.close_interval(t, week_slot);
                                 }

@@ -15,7 +15,9 @@
 //!   session ends counts as unmet.
 //! - slack: allocated − used (resource × hours).
 //! - SPEC elasticity on CPU (Herbst et al.): θU, θO (accuracy, %), τU, τO (timeshare, %), with
-//!   demand floored at ε = 5 % of the workload's nominal CPU so idle periods do not divide by 0.
+//!   demand floored at ε = 5 % of the workload's nominal CPU so idle periods do not divide by 0;
+//!   instability υ (% of time in which supply and demand change in different directions from
+//!   one step to the next).
 
 /// Age bucket: first 24 h of a workload's life.
 pub const COLD: usize = 0;
@@ -57,6 +59,9 @@ pub struct Acc {
     pub tau_u_ms: f64,
     /// Time with s > d on CPU, ms.
     pub tau_o_ms: f64,
+    /// Time in which CPU supply and demand moved in different directions (SPEC instability
+    /// υ), ms.
+    pub instability_ms: f64,
     /// Predictions whose central interval contained the value later observed.
     pub band_hits: u64,
     /// Predictions checked against an observation.
@@ -84,6 +89,7 @@ impl Acc {
         self.theta_o += o.theta_o;
         self.tau_u_ms += o.tau_u_ms;
         self.tau_o_ms += o.tau_o_ms;
+        self.instability_ms += o.instability_ms;
         self.band_hits += o.band_hits;
         self.band_checks += o.band_checks;
     }
@@ -122,6 +128,10 @@ impl Acc {
     /// τO in % of time.
     pub fn tau_o_pct(&self) -> f64 {
         pct(self.tau_o_ms, self.time_ms)
+    }
+    /// Instability υ in % of time.
+    pub fn instability_pct(&self) -> f64 {
+        pct(self.instability_ms, self.time_ms)
     }
 }
 

@@ -96,6 +96,8 @@ pub const METRIC_COLUMNS: &[&str] = &[
     "theta_o_pct",
     "tau_u_pct",
     "tau_o_pct",
+    "instability_pct",
+    "coverage",
 ];
 
 /// The values of [`METRIC_COLUMNS`] for an accumulator.
@@ -126,6 +128,8 @@ pub fn metric_values(acc: &Acc, penalty_usd_per_min: f64) -> Vec<f64> {
         acc.theta_o_pct(),
         acc.tau_u_pct(),
         acc.tau_o_pct(),
+        acc.instability_pct(),
+        acc.coverage(),
     ]
 }
 
@@ -146,6 +150,11 @@ pub fn totals(run: &PolicyRun) -> [Acc; 3] {
     out
 }
 
+/// Totals of the first policy named `oracle` (or an `Oracle` spec), if the run has one.
+pub fn oracle_totals(result: &RunResult) -> Option<[Acc; 3]> {
+    result.runs.iter().find(|r| r.policy == "oracle").map(totals)
+}
+
 /// `summary.csv`: one row per policy; every metric in total, then for the first 24 h of each
 /// workload (`cold_…`) and after (`warm_…`).
 pub fn summary_csv(model: &Model, result: &RunResult) -> String {
@@ -156,13 +165,19 @@ pub fn summary_csv(model: &Model, result: &RunResult) -> String {
             let _ = write!(s, ",{prefix}{c}");
         }
     }
-    s.push('\n');
+    s.push_str(",cost_per_oracle,cold_cost_per_oracle,warm_cost_per_oracle\n");
+    let oracle = oracle_totals(result);
     for run in &result.runs {
         let _ = write!(s, "{},{}", field(&run.policy), model.population.workloads.len());
-        for acc in totals(run) {
-            for v in metric_values(&acc, pen) {
+        let t = totals(run);
+        for acc in &t {
+            for v in metric_values(acc, pen) {
                 let _ = write!(s, ",{}", num(v));
             }
+        }
+        for (k, acc) in t.iter().enumerate() {
+            let r = oracle.map_or(f64::NAN, |o| acc.cost_usd() / o[k].cost_usd());
+            let _ = write!(s, ",{}", num(r));
         }
         s.push('\n');
     }

@@ -142,6 +142,8 @@ pub struct Slot<S> {
     unmarked_ooms: u32,
     /// Peak demand of the current session (only when the policy asked for it).
     pub session_peak: Option<[f64; 4]>,
+    /// CPU demand and supply of the previous step (for instability).
+    prev_ds: Option<(f64, f64)>,
 }
 
 impl<S> Slot<S> {
@@ -177,6 +179,7 @@ impl<S> Slot<S> {
             broken: Vec::new(),
             unmarked_ooms: 0,
             session_peak: None,
+            prev_ds: None,
         }
     }
 
@@ -335,6 +338,29 @@ impl<S> Slot<S> {
 }
 
 impl<S> Slot<S> {
+    /// At the end of a step of `step_ms`: SPEC instability, comparing the direction of the CPU
+    /// demand and supply changes since the previous step.
+    pub fn note_step_end(&mut self, step_ms: u64) {
+        let d = self.demand[0];
+        let s = self.alloc.cache().capacity[0];
+        if let Some((pd, ps)) = self.prev_ds {
+            let sgn = |x: f64| {
+                if x > 1e-12 {
+                    1
+                } else if x < -1e-12 {
+                    -1
+                } else {
+                    0
+                }
+            };
+            if sgn(s - ps) != sgn(d - pd) {
+                let b = self.bucket(self.last_ms.saturating_sub(1));
+                self.acc[b].instability_ms += step_ms as f64;
+            }
+        }
+        self.prev_ds = Some((d, s));
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn check_segment(
         &mut self,
