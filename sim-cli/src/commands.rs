@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 pub mod forecast;
+pub mod merge;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use sim_core::diag::Diagnostic;

@@ -27,6 +27,12 @@ enum Command {
     /// workloads.csv, tags.csv, series.csv, actions.csv and manifest.ron, and print the policy
     /// comparison table.
     Run(commands::run::Args),
+    /// Run a parameter sweep (an experiment file): every grid point and seed, all policies on
+    /// identical workload realizations; write runs.csv, summary.csv (means, 95 % intervals,
+    /// paired differences), points.csv and manifest.ron. Resumable and shardable.
+    Sweep(commands::sweep::Args),
+    /// Combine the folders of a sharded sweep into the files the whole sweep produces.
+    Merge(commands::merge::Args),
     /// Score shadow profiles on real traces with the forecast protocol (tasks A, B, C);
     /// takes the same arguments as `peer_forecast.py`.
     Forecast(commands::forecast::Args),
@@ -81,6 +87,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => commands::validate::exec(a),
         Command::Run(a) => commands::run::exec(a),
+        Command::Sweep(a) => commands::sweep::exec(a),
+        Command::Merge(a) => commands::merge::exec(a),
         Command::Forecast(a) => commands::forecast::exec(a),
     };
     match result {

@@ -28,6 +28,7 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod shadow;
+pub mod sweep;
 pub mod tagging;
 pub mod time;
 pub mod trace;
