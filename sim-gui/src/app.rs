@@ -258,6 +258,15 @@ impl ShadowsimApp {
         }
     }
 
+    /// Sets an edit of the open scenario (`path = RON value`), as typing in a settings field
+    /// does.
+    pub fn set_edit(&mut self, path: &str, value: &str) {
+        if let Some(d) = &mut self.doc {
+            d.edits.insert(path.to_string(), value.to_string());
+        }
+        self.doc_changed();
+    }
+
     /// The runnable scenario and problems for the current edits (cached per edit).
     pub fn effective(&mut self) -> Effective {
         if self.effective.as_ref().map(|e| e.0) != Some(self.doc_version) {
@@ -987,8 +996,10 @@ fn setting_row(
     } else {
         s.label.clone()
     };
-    ui.label(label)
-        .on_hover_text(format!("{}\nin the file: {}", s.path, s.file_value));
+    let label_id = ui
+        .label(label)
+        .on_hover_text(format!("{}\nin the file: {}", s.path, s.file_value))
+        .id;
     let mut changed = false;
     ui.vertical(|ui| {
         match &s.kind {
@@ -1007,6 +1018,7 @@ fn setting_row(
                         .desired_width(120.0)
                         .id_salt(("setting", &s.path)),
                 );
+                let r = r.labelled_by(label_id);
                 changed |= r
                     .on_hover_text(match s.kind {
                         SettingKind::Duration => "a duration in quotes: \"90s\", \"5m\", \"2h\"",
