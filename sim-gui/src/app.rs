@@ -750,8 +750,8 @@ impl ShadowsimApp {
         match &self.job {
             Some(job) => {
                 ui.horizontal(|ui| {
-                    ui.add_enabled(false, egui::Button::new("▶ Run"));
-                    if ui.button("■ Cancel").on_hover_text("Stop the run (Esc)").clicked() {
+                    ui.add_enabled(false, egui::Button::new("Run"));
+                    if ui.button("Cancel").on_hover_text("Stop the run (Esc)").clicked() {
                         cmds.push(Command::Cancel);
                     }
                 });
@@ -766,7 +766,7 @@ impl ShadowsimApp {
             }
             None => {
                 let r = ui
-                    .add_enabled(runnable, egui::Button::new("▶ Run"))
+                    .add_enabled(runnable, egui::Button::new("Run"))
                     .on_hover_text("Run every enabled policy (Ctrl+R)")
                     .on_disabled_hover_text("Fix the problems above first");
                 if r.clicked() {
@@ -1010,7 +1010,9 @@ fn setting_row(
                         for c in choices {
                             changed |= ui.selectable_value(&mut value, c.clone(), c).changed();
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(label_id);
             }
             _ => {
                 let r = ui.add(

@@ -106,7 +106,7 @@ impl Browser {
         let mut picked = None;
         let mut go: Option<PathBuf> = None;
         ui.horizontal(|ui| {
-            if ui.button("⬆ up").on_hover_text("Parent folder").clicked()
+            if ui.button("Up").on_hover_text("Parent folder").clicked()
                 && let Some(p) = self.dir.parent()
             {
                 go = Some(p.to_path_buf());
@@ -152,9 +152,9 @@ impl Browser {
                     } else {
                         ""
                     };
-                    format!("📁 {name}{mark}")
+                    format!("{name}/{mark}")
                 } else {
-                    format!("📄 {name}")
+                    format!("{name}")
                 };
                 if ui.selectable_label(false, label).clicked() {
                     if e.dir {

@@ -104,7 +104,7 @@ pub fn explain_action(model: &Model, action: &ActionRecord) -> Vec<String> {
     let from = action
         .from
         .map_or_else(|| "nothing".to_string(), |f| target_label(model, f));
-    lines.push(format!("allocation: {from} → {}", target_label(model, action.to)));
+    lines.push(format!("allocation: {from} -> {}", target_label(model, action.to)));
     if let Some(m) = why.metric {
         let dir = if why.value > why.bound {
             "above"

@@ -1,4 +1,4 @@
-//! sim-core results → plain series for plotting (the only place that converts).
+//! sim-core results -> plain series for plotting (the only place that converts).
 
 use sim_core::engine::slot::{ActionRecord, Trace};
 use sim_core::model::Model;

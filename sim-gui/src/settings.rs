@@ -157,7 +157,7 @@ pub struct ScenarioDoc {
     pub warnings: Vec<String>,
     /// Key settings of the loaded scenario.
     pub settings: Vec<Setting>,
-    /// Edits: path → RON text.
+    /// Edits: path -> RON text.
     pub edits: BTreeMap<String, String>,
     /// Policies switched off (indices).
     pub disabled_policies: BTreeSet<usize>,
@@ -278,7 +278,7 @@ impl ScenarioDoc {
         out
     }
 
-    /// The shown setting a validation path belongs to (`policies[1].down` → itself), or
+    /// The shown setting a validation path belongs to (`policies[1].down` -> itself), or
     /// `""`. Policy indices in problems refer to the enabled policies only, so they are
     /// mapped back.
     fn setting_for_problem(&self, problem_path: &str) -> String {

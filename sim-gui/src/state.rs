@@ -24,7 +24,7 @@ pub struct State {
     pub view: ViewKind,
     /// The scenario file last opened.
     pub scenario: Option<PathBuf>,
-    /// Its edits (path → RON value).
+    /// Its edits (path -> RON value).
     pub edits: BTreeMap<String, String>,
     /// Its switched-off policies.
     pub disabled_policies: BTreeSet<usize>,

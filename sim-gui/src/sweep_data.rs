@@ -143,7 +143,7 @@ pub fn parse_summary(text: &str) -> Result<(Vec<String>, Vec<String>, Vec<Summar
     Ok((params.into_iter().map(|(_, p)| p).collect(), metrics, rows))
 }
 
-/// Parses `points.csv` text: point id → (path, RON value) per parameter column.
+/// Parses `points.csv` text: point id -> (path, RON value) per parameter column.
 pub fn parse_points(text: &str) -> Result<BTreeMap<String, Vec<(String, String)>>, String> {
     let mut rd = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers = rd.headers().map_err(|e| format!("points.csv: {e}"))?.clone();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use sim_gui::state::State;
 use sim_gui::views::ViewKind;
 use sim_gui::{Options, ShadowsimApp};
@@ -35,7 +35,7 @@ fn harness(scenario: Option<PathBuf>) -> Harness<'static, ShadowsimApp> {
 
 /// Runs the open scenario through the Run button and waits for the result.
 fn run_via_button(h: &mut Harness<'static, ShadowsimApp>) {
-    h.get_by_role_and_label(Role::Button, "▶ Run").click();
+    h.get_by_role_and_label(Role::Button, "Run").click();
     h.run_steps(2);
     assert!(h.state().job.is_some() || h.state().output.is_some(), "the run started");
     h.state_mut().wait_for_run();
@@ -45,7 +45,7 @@ fn run_via_button(h: &mut Harness<'static, ShadowsimApp>) {
 #[test]
 fn open_scenario_change_a_setting_run_and_see_results() {
     let mut h = harness(Some(fixture("small.ron")));
-    h.get_by_label("small.ron");
+    h.get_by_role_and_label(Role::Label, "small.ron");
     h.get_by_label_contains("GUI test fixture");
     // Change the seed through its text field.
     let seed = h.get_by_role_and_label(Role::TextInput, "seed");
@@ -156,7 +156,7 @@ fn invalid_scenario_shows_its_errors_in_place() {
     let mut h = harness(Some(bad.clone()));
     h.get_by_label("1 problem(s) in the file:");
     h.get_by_label(&format!("{}:2:8: seed: Expected integer", bad.display()));
-    assert!(h.state().effective().scenario.is_none());
+    assert!(h.state_mut().effective().scenario.is_none());
     // A valid file with an invalid edit: the problem shows next to the field, Run is off.
     let mut h = harness(Some(fixture("small.ron")));
     let down = h.get_by_role_and_label(Role::TextInput, "down");
@@ -166,8 +166,12 @@ fn invalid_scenario_shows_its_errors_in_place() {
     h.get_by_role_and_label(Role::TextInput, "down").type_text("0.95");
     h.run();
     h.get_by_label_contains("policies[1].down: must be below up (0.95 >= 0.8)");
-    assert!(h.state().effective().scenario.is_none());
-    assert!(h.get_by_role_and_label(Role::Button, "▶ Run").is_disabled());
+    assert!(h.state_mut().effective().scenario.is_none());
+    assert!(
+        h.get_by_role_and_label(Role::Button, "Run")
+            .accesskit_node()
+            .is_disabled()
+    );
 }
 
 #[test]

@@ -192,7 +192,7 @@ impl CostView {
 fn view_range(pu: &egui_plot::PlotUi<'_>, xs: &[f64]) -> (f64, f64, usize) {
     let b = pu.plot_bounds();
     let cols = pu.transform().frame().width().max(50.0) as usize;
-    if b.min()[0].is_finite() && b.max()[0].is_finite() && b.max()[0] > b.min()[0] {
+    if !pu.auto_bounds().x && b.min()[0].is_finite() && b.max()[0].is_finite() && b.max()[0] > b.min()[0] {
         (b.min()[0], b.max()[0], cols)
     } else {
         (
@@ -234,8 +234,7 @@ impl View for CostView {
             self.breakdown = run.result.runs.first().map(|r| r.policy.clone()).unwrap_or_default();
         }
         ui.horizontal(|ui| {
-            ui.label("breakdown of");
-            egui::ComboBox::from_id_salt("cost_breakdown_policy")
+            egui::ComboBox::new("cost_breakdown_policy", "breakdown of")
                 .selected_text(self.breakdown.clone())
                 .show_ui(ui, |ui| {
                     for r in &run.result.runs {

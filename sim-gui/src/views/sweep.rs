@@ -62,8 +62,8 @@ impl Default for SweepView {
     }
 }
 
-fn metric_combo(ui: &mut egui::Ui, id: &str, value: &mut String, metrics: &[String]) {
-    egui::ComboBox::from_id_salt(id)
+fn metric_combo(ui: &mut egui::Ui, id: &str, label: &str, value: &mut String, metrics: &[String]) {
+    egui::ComboBox::new(id, label)
         .selected_text(value.clone())
         .show_ui(ui, |ui| {
             for m in metrics {
@@ -238,10 +238,8 @@ impl SweepView {
         self.heat_x = self.heat_x.min(data.params.len() - 1);
         self.heat_y = self.heat_y.min(data.params.len() - 1);
         ui.horizontal_wrapped(|ui| {
-            ui.label("heatmap of");
-            metric_combo(ui, "heat_metric", &mut self.heat_metric, &data.metrics);
-            ui.label("for");
-            egui::ComboBox::from_id_salt("heat_policy")
+            metric_combo(ui, "heat_metric", "heatmap of", &mut self.heat_metric, &data.metrics);
+            egui::ComboBox::new("heat_policy", "for")
                 .selected_text(self.heat_policy.clone())
                 .show_ui(ui, |ui| {
                     for p in &data.policies {
@@ -249,8 +247,7 @@ impl SweepView {
                     }
                 });
             for (label, id, v) in [("x", "heat_x", &mut self.heat_x), ("y", "heat_y", &mut self.heat_y)] {
-                ui.label(label);
-                egui::ComboBox::from_id_salt(id)
+                egui::ComboBox::new(id, label)
                     .selected_text(data.params.get(*v).cloned().unwrap_or_default())
                     .show_ui(ui, |ui| {
                         for (i, p) in data.params.iter().enumerate() {
@@ -383,7 +380,7 @@ impl SweepView {
     }
 }
 
-/// A perceptually ordered ramp (dark blue → teal → yellow, like viridis) for `t` in [0, 1].
+/// A perceptually ordered ramp (dark blue -> teal -> yellow, like viridis) for `t` in [0, 1].
 pub fn heat_color(t: f32) -> egui::Color32 {
     const STOPS: [[f32; 3]; 5] = [
         [68.0, 1.0, 84.0],
@@ -465,10 +462,8 @@ impl View for SweepView {
             }
         });
         ui.horizontal_wrapped(|ui| {
-            ui.label("x");
-            metric_combo(ui, "sweep_x", &mut self.x_metric, &data.metrics);
-            ui.label("y");
-            metric_combo(ui, "sweep_y", &mut self.y_metric, &data.metrics);
+            metric_combo(ui, "sweep_x", "x", &mut self.x_metric, &data.metrics);
+            metric_combo(ui, "sweep_y", "y", &mut self.y_metric, &data.metrics);
             ui.checkbox(&mut self.error_bars, "95 % CI error bars");
         });
         let top = ui.cursor().min;

@@ -71,32 +71,28 @@ impl TagView {
             self.policy = run.result.runs.first().map(|r| r.policy.clone()).unwrap_or_default();
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("tag");
-            egui::ComboBox::from_id_salt("tag_pick")
+            egui::ComboBox::new("tag_pick", "tag")
                 .selected_text(self.tag.clone())
                 .show_ui(ui, |ui| {
                     for t in &run.model.tags {
                         ui.selectable_value(&mut self.tag, t.clone(), t);
                     }
                 });
-            ui.label("metric");
-            egui::ComboBox::from_id_salt("tag_metric")
+            egui::ComboBox::new("tag_metric", "metric")
                 .selected_text(METRICS[self.metric.min(3)].name())
                 .show_ui(ui, |ui| {
                     for m in METRICS {
                         ui.selectable_value(&mut self.metric, m.index(), m.name());
                     }
                 });
-            ui.label("policy");
-            egui::ComboBox::from_id_salt("tag_policy")
+            egui::ComboBox::new("tag_policy", "policy")
                 .selected_text(self.policy.clone())
                 .show_ui(ui, |ui| {
                     for r in &run.result.runs {
                         ui.selectable_value(&mut self.policy, r.policy.clone(), &r.policy);
                     }
                 });
-            ui.label("band");
-            egui::ComboBox::from_id_salt("tag_level")
+            egui::ComboBox::new("tag_level", "band")
                 .selected_text(format!("{:.0} %", self.level * 100.0))
                 .show_ui(ui, |ui| {
                     for l in [0.5, 0.8, 0.9, 0.95, 0.98] {

@@ -145,8 +145,7 @@ impl WorkloadView {
 
     fn controls_ui(&mut self, ui: &mut egui::Ui, run: &RunOutput) {
         ui.horizontal_wrapped(|ui| {
-            ui.label("policy");
-            egui::ComboBox::from_id_salt("wl_policy")
+            egui::ComboBox::new("wl_policy", "policy")
                 .selected_text(self.policy.clone())
                 .show_ui(ui, |ui| {
                     for r in &run.result.runs {
@@ -279,7 +278,9 @@ impl WorkloadView {
                     s.xs.first().copied().unwrap_or(0.0),
                     s.xs.last().copied().unwrap_or(1.0) + s.interval_h,
                 );
-                let (x0, x1) = if b.min()[0].is_finite() && b.max()[0].is_finite() && b.max()[0] > b.min()[0] {
+                let auto_x = pu.auto_bounds().x;
+                let (x0, x1) = if !auto_x && b.min()[0].is_finite() && b.max()[0].is_finite() && b.max()[0] > b.min()[0]
+                {
                     (b.min()[0], b.max()[0])
                 } else {
                     full
@@ -458,7 +459,7 @@ impl WorkloadView {
                         for (i, a) in trace.actions.iter().enumerate().take(MAX_LISTED_ACTIONS) {
                             let to = crate::explain::target_label(&run.model, a.to);
                             let text = format!(
-                                "{} at {} → {}",
+                                "{} at {} -> {}",
                                 a.why.rule.name(),
                                 sim_time_label(&run.model, a.t.ms()),
                                 to
