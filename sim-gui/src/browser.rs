@@ -154,7 +154,7 @@ impl Browser {
                     };
                     format!("{name}/{mark}")
                 } else {
-                    format!("{name}")
+                    name.clone()
                 };
                 if ui.selectable_label(false, label).clicked() {
                     if e.dir {

@@ -88,8 +88,11 @@ fn num(s: Option<&str>) -> f64 {
     s.and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(f64::NAN)
 }
 
+/// `summary.csv` parsed: (parameter paths, metric names, rows).
+pub type Summary = (Vec<String>, Vec<String>, Vec<SummaryRow>);
+
 /// Parses `summary.csv` text.
-pub fn parse_summary(text: &str) -> Result<(Vec<String>, Vec<String>, Vec<SummaryRow>), String> {
+pub fn parse_summary(text: &str) -> Result<Summary, String> {
     let mut rd = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers = rd.headers().map_err(|e| format!("summary.csv: {e}"))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);

@@ -223,9 +223,11 @@ fn drag_and_drop_opens_scenarios_and_sweeps() {
 
 #[test]
 fn sweep_explorer_reruns_a_point_in_the_workload_view() {
-    let mut state = State::default();
-    state.view = ViewKind::Sweep;
-    state.sweep = Some(fixture("sweep"));
+    let state = State {
+        view: ViewKind::Sweep,
+        sweep: Some(fixture("sweep")),
+        ..State::default()
+    };
     let mut h = harness_with(state, None);
     h.get_by_label_contains("4 points × 2 policies");
     h.get_by_label_contains("24 runs, 0 failed");
@@ -256,9 +258,11 @@ fn sweep_explorer_reruns_a_point_in_the_workload_view() {
 #[test]
 fn csv_export_of_the_current_plot() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut state = State::default();
-    state.export_dir = Some(tmp.path().to_path_buf());
-    state.view = ViewKind::Cost;
+    let state = State {
+        export_dir: Some(tmp.path().to_path_buf()),
+        view: ViewKind::Cost,
+        ..State::default()
+    };
     let mut h = harness_with(state, Some(fixture("small.ron")));
     run_via_button(&mut h);
     h.get_by_role_and_label(Role::Button, "Export CSV").click();

@@ -16,22 +16,13 @@ use crate::jobs::RunOutput;
 use crate::plot_util::{colors, csv_field, csv_num, policy_color, time_axis_fmt, time_axis_id};
 
 /// Cost view state.
-#[derive(Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CostView {
     /// Policy whose breakdown is shown.
     pub breakdown: String,
     #[serde(skip)]
     plot_rect: Option<Rect>,
-}
-
-impl Default for CostView {
-    fn default() -> Self {
-        CostView {
-            breakdown: String::new(),
-            plot_rect: None,
-        }
-    }
 }
 
 /// Cumulative cost components of a policy run over time.

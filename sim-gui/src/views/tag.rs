@@ -16,6 +16,9 @@ use crate::jobs::RunOutput;
 use crate::plot_util::{colors, csv_field, csv_num, hour_of_week_label, with_alpha};
 use crate::tag_profile::{self, TagProfile};
 
+/// What a cached profile was computed for: (run, policy, tag, metric, level bits).
+type ProfileKey = (u64, usize, u32, usize, u64);
+
 /// Tag view state.
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -31,7 +34,7 @@ pub struct TagView {
     /// Most member lines drawn.
     pub max_members: usize,
     #[serde(skip)]
-    cache: Option<((u64, usize, u32, usize, u64), TagProfile)>,
+    cache: Option<(ProfileKey, TagProfile)>,
     #[serde(skip)]
     plot_rect: Option<Rect>,
 }
@@ -65,7 +68,7 @@ impl TagView {
 
     fn controls_ui(&mut self, ui: &mut egui::Ui, run: &RunOutput) {
         if !run.model.tags.contains(&self.tag) {
-            self.tag = run.model.tags.first().cloned().unwrap_or_default();
+            self.tag = most_traced_tag(run).unwrap_or_default();
         }
         if !run.result.runs.iter().any(|r| r.policy == self.policy) {
             self.policy = run.result.runs.first().map(|r| r.policy.clone()).unwrap_or_default();
@@ -227,6 +230,23 @@ impl TagView {
                 });
             });
     }
+}
+
+/// The tag with the most traced members (ties: the first in name order).
+pub fn most_traced_tag(run: &RunOutput) -> Option<String> {
+    let model = &run.model;
+    let mut counts = vec![0usize; model.tags.len()];
+    for (i, o) in model.tag_outcomes.iter().enumerate() {
+        if run.result.traced.get(i).copied().unwrap_or(false) {
+            for &t in &o.tags {
+                if let Some(c) = counts.get_mut(t as usize) {
+                    *c += 1;
+                }
+            }
+        }
+    }
+    let best = (0..counts.len()).max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a)))?;
+    model.tags.get(best).cloned()
 }
 
 impl View for TagView {

@@ -117,7 +117,8 @@ impl WorkloadView {
     /// first traced workload and the first policy.
     pub fn fix_selection(&mut self, run: &RunOutput) {
         if !run.result.runs.iter().any(|r| r.policy == self.policy) {
-            self.policy = run.result.runs.first().map(|r| r.policy.clone()).unwrap_or_default();
+            // The last policy of a scenario is usually the one under study.
+            self.policy = run.result.runs.last().map(|r| r.policy.clone()).unwrap_or_default();
         }
         if self.workload_index(run).is_none() {
             let first = run.result.traced.iter().position(|&t| t).unwrap_or(0);
@@ -331,9 +332,9 @@ impl WorkloadView {
                     }
                 }
                 for (name, ys, color, width) in [
-                    ("demand", &s.demand[m], colors::DEMAND, 1.5),
-                    ("allocation", &s.allocation[m], colors::ALLOCATION, 2.0),
                     ("served", &s.served[m], colors::SERVED, 1.0),
+                    ("allocation", &s.allocation[m], colors::ALLOCATION, 2.0),
+                    ("demand", &s.demand[m], colors::DEMAND, 1.5),
                 ] {
                     for seg in decimate::segments(&s.xs, ys, s.interval_h * 1.5) {
                         let pts = decimate::min_max(
@@ -345,7 +346,13 @@ impl WorkloadView {
                             x1,
                             cols,
                         );
-                        pu.line(Line::new(name, PlotPoints::new(pts)).color(color).width(width));
+                        let mut line = Line::new(name, PlotPoints::new(pts)).color(color).width(width);
+                        if name == "served" {
+                            // Served load as a filled area under the demand line: the gap
+                            // between them is unmet demand.
+                            line = line.fill(0.0).fill_alpha(0.25);
+                        }
+                        pu.line(line);
                     }
                 }
                 let visible: Vec<_> = s.actions.iter().filter(|a| a.x >= x0 - px && a.x <= x1 + px).collect();
@@ -423,22 +430,22 @@ impl WorkloadView {
         } else if self.hovered_action.is_some() && !ui.rect_contains_pointer(ui.max_rect()) {
             self.hovered_action = None;
         }
-        if let (Some(i), Some(trace)) = (hovered, trace_of(run, p, w)) {
-            if let Some(a) = trace.actions.get(i) {
-                let lines = explain_action(&run.model, a);
-                egui::Tooltip::always_open(
-                    ui.ctx().clone(),
-                    ui.layer_id(),
-                    egui::Id::unique("wl_action_tip"),
-                    egui::PopupAnchor::Pointer,
-                )
-                .gap(12.0)
-                .show(|ui| {
-                    for l in &lines {
-                        ui.label(l);
-                    }
-                });
-            }
+        if let (Some(i), Some(trace)) = (hovered, trace_of(run, p, w))
+            && let Some(a) = trace.actions.get(i)
+        {
+            let lines = explain_action(&run.model, a);
+            egui::Tooltip::always_open(
+                ui.ctx().clone(),
+                ui.layer_id(),
+                egui::Id::unique("wl_action_tip"),
+                egui::PopupAnchor::Pointer,
+            )
+            .gap(12.0)
+            .show(|ui| {
+                for l in &lines {
+                    ui.label(l);
+                }
+            });
         }
     }
 
