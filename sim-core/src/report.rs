@@ -98,6 +98,9 @@ pub const METRIC_COLUMNS: &[&str] = &[
     "tau_o_pct",
     "instability_pct",
     "coverage",
+    "choice_cheapest_pct",
+    "choice_adequate_pct",
+    "choice_regret_usd",
 ];
 
 /// The values of [`METRIC_COLUMNS`] for an accumulator.
@@ -130,6 +133,9 @@ pub fn metric_values(acc: &Acc, penalty_usd_per_min: f64) -> Vec<f64> {
         acc.tau_o_pct(),
         acc.instability_pct(),
         acc.coverage(),
+        acc.choice_cheapest_pct(),
+        acc.choice_adequate_pct(),
+        acc.choice_regret_usd_mean(),
     ]
 }
 
