@@ -5,3 +5,4 @@ pub mod data;
 pub mod methods;
 pub mod protocol;
 pub mod score;
+pub mod synthetic;

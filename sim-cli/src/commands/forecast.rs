@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sim_core::forecast::data::{self, DataSpec};
+use sim_core::forecast::data::{self, DataSpec, Series};
 use sim_core::forecast::methods::{EmpiricalSettings, EmpiricalShadow, HmmSettings, HmmShadow};
 use sim_core::forecast::protocol::{self, Method};
+use sim_core::forecast::synthetic;
 
 use crate::Failure;
 
@@ -13,11 +14,19 @@ use crate::Failure;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Training data: `DIR[:DATE,...]` (DIR holds day folders and tags.csv).
-    #[arg(long)]
-    pub train: String,
+    #[arg(long, required_unless_present = "scenario", conflicts_with = "scenario")]
+    pub train: Option<String>,
     /// Test data: `DIR[:DATE,...]`.
+    #[arg(long, required_unless_present = "scenario", conflicts_with = "scenario")]
+    pub test: Option<String>,
+    /// Instead of a trace: a synthetic scenario, whose workloads' full days become VM-days
+    /// (CPU as a fraction of the workload's nominal instance, slice = its true tag set).
     #[arg(long)]
-    pub test: String,
+    pub scenario: Option<PathBuf>,
+    /// With `--scenario`: the first N simulated days train, the rest test (default: all but the
+    /// last two days).
+    #[arg(long, requires = "scenario")]
+    pub train_days: Option<u64>,
     /// Tasks to run (A = cold start, B = warm one hour ahead, C = VM seen on an earlier day).
     #[arg(long, default_value = "A,B,C")]
     pub tasks: String,
@@ -27,6 +36,23 @@ pub struct Args {
     /// Worker threads (0 = one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+/// VM-days of a synthetic scenario, split by day.
+fn synthetic_data(path: &std::path::Path, train_days: Option<u64>) -> Result<(Vec<Series>, Vec<Series>), Failure> {
+    let loaded = sim_core::scenario::load_scenario(path, &[]).map_err(|d| Failure::input(d.to_string()))?;
+    super::print_warnings(&loaded.warnings);
+    let days = loaded.scenario.duration.ms() / sim_core::time::MS_PER_DAY;
+    let train_days = train_days.unwrap_or(days.saturating_sub(2));
+    if train_days == 0 || train_days >= days {
+        return Err(Failure::input(format!(
+            "--train-days must be between 1 and {} (the scenario has {days} full days), found {train_days}",
+            days.saturating_sub(1)
+        )));
+    }
+    let model = sim_core::model::Model::build(&loaded.scenario);
+    let all = synthetic::series(&model).map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+    Ok(synthetic::split(all, train_days))
 }
 
 /// Runs the command.
@@ -44,8 +70,14 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     }
     let pool = super::pool(args.threads)?;
     let started = Instant::now();
-    let train = data::load(&DataSpec::parse(&args.train)).map_err(Failure::input)?;
-    let test = data::load(&DataSpec::parse(&args.test)).map_err(Failure::input)?;
+    let (train, test) = match (&args.scenario, &args.train, &args.test) {
+        (Some(path), _, _) => synthetic_data(path, args.train_days)?,
+        (None, Some(train), Some(test)) => (
+            data::load(&DataSpec::parse(train)).map_err(Failure::input)?,
+            data::load(&DataSpec::parse(test)).map_err(Failure::input)?,
+        ),
+        _ => return Err(Failure::input("give --train and --test, or --scenario")),
+    };
     if train.is_empty() || test.is_empty() {
         return Err(Failure::input("no series to train on or to test"));
     }
