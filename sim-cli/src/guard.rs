@@ -16,25 +16,28 @@
 //! - time ≈ `W·S·P / (`[`WORKLOAD_STEPS_PER_SEC`]` · min(threads, P))` (policies of one run
 //!   run in parallel, each on one thread); a sweep multiplies by runs / threads.
 //!
-//! Constants were measured on the development machine (x86-64, 2 cores, release build) with
-//! `/usr/bin/time -v shadowsim run`: the quickstart scenario scaled to 100, 1 000 and 10 000
-//! workloads over 2 and 14 days, series `None` and `All` (see `docs/robustness.md` for the
-//! table). They are rounded up: the guard should refuse only what clearly cannot fit, and the
-//! time estimate is an order of magnitude, printed as such.
+//! Constants were measured on the development machine (x86-64, 2 shared cores, release
+//! build, `--threads 2`) with `/usr/bin/time -f "%M KB %e s" shadowsim run` on the quickstart
+//! scenario with `workloads[0].initial` raised (table in `docs/robustness.md`): 1 029 → 5 029
+//! workloads under two policies added 13.7 KiB per workload and policy; the shadow engine
+//! about 17 KiB more; 14 instead of 2 days added nothing; series `All` about 440 bytes per
+//! row and policy; simulation ran at 0.2–0.9 M workload-steps per second per thread
+//! depending on the policy. The constants below sit at or above those figures so that the
+//! guard refuses only what clearly cannot fit; the time estimate is an order of magnitude.
 
 use sim_core::scenario::{Scenario, SeriesSelect};
 use sim_core::time::MS_PER_DAY;
 
 /// Memory of the process before any workload: binary, catalog, thread stacks, buffers.
-pub const BASE_BYTES: f64 = 40.0 * 1024.0 * 1024.0;
+pub const BASE_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 /// Simulation state and results of one workload under one policy (plan, slot, profiler
 /// windows, shadow profile share, accumulators).
-pub const BYTES_PER_WORKLOAD_POLICY: f64 = 24.0 * 1024.0;
+pub const BYTES_PER_WORKLOAD_POLICY: f64 = 20.0 * 1024.0;
 /// One traced series row under one policy: the row in memory and its four CSV lines.
 pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
-/// Simulated workload-steps per second on one thread (release build; a debug build is about
-/// ten times slower).
-pub const WORKLOAD_STEPS_PER_SEC: f64 = 3.0e6;
+/// Simulated workload-steps per second on one thread (release build, a mix of policies; a
+/// debug build is several times slower).
+pub const WORKLOAD_STEPS_PER_SEC: f64 = 5.0e5;
 
 /// An estimate of what a run (or sweep) needs.
 #[derive(Clone, Copy, Debug, PartialEq)]

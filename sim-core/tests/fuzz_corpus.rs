@@ -72,3 +72,18 @@ fn azure_corpus() {
 fn neutral_corpus() {
     replay("neutral");
 }
+
+/// Regression (found with the fuzz harness): a path naming a device whose metadata length is
+/// 0 (`/dev/zero`) was read without end; input files stop one byte past the 16 MiB limit.
+#[test]
+fn endless_input_is_refused() {
+    let zero = Path::new("/dev/zero");
+    if !zero.exists() {
+        println!("skipped: no /dev/zero on this system");
+        return;
+    }
+    let err = sim_core::scenario::load_scenario(zero, &[]).unwrap_err().to_string();
+    assert!(err.contains("/dev/zero: input is longer than 16777216 bytes"), "{err}");
+    let err = sim_core::sweep::load_experiment(zero).unwrap_err().to_string();
+    assert!(err.contains("/dev/zero: input is longer than"), "{err}");
+}
