@@ -248,12 +248,12 @@ fn an_unwritable_output_folder_is_named() {
     expect(
         &run(&file.join("sub")),
         1,
-        &["file/sub: cannot create the output folder: Not a directory"],
+        &["file/sub: cannot write results: cannot create the output folder: Not a directory"],
     );
     expect(
         &run(&file),
         1,
-        &["file: exists and is not a folder; --out needs a folder for the result files"],
+        &["file: cannot write results: exists and is not a folder; --out needs a folder for the result files"],
     );
     assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
     let exp = experiment(tmp.path(), "2h");

@@ -127,12 +127,16 @@ fn write_results(
 ) -> Result<(), Failure> {
     if out.exists() && !out.is_dir() {
         return Err(Failure::run(format!(
-            "{}: exists and is not a folder; --out needs a folder for the result files",
+            "{}: cannot write results: exists and is not a folder; --out needs a folder for the result files",
             out.display()
         )));
     }
-    std::fs::create_dir_all(out)
-        .map_err(|e| Failure::run(format!("{}: cannot create the output folder: {e}", out.display())))?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        Failure::run(format!(
+            "{}: cannot write results: cannot create the output folder: {e}",
+            out.display()
+        ))
+    })?;
     let staging = out.join(format!(".partial-{}", std::process::id()));
     let staged = report::write_all(&staging, model, result, manifest).and_then(|files| {
         for f in &files {
