@@ -494,7 +494,7 @@ fn repeated_kill_9_at_random_moments_on_one_folder_then_resume_equals_an_uninter
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        let delay_ms = 20 + state % 700;
+        let delay_ms = 20 + state % 400;
         let mut child = bin()
             .arg("sweep")
             .arg(&exp)
@@ -511,6 +511,10 @@ fn repeated_kill_9_at_random_moments_on_one_folder_then_resume_equals_an_uninter
         history.push((delay_ms, recorded(&out)));
     }
     println!("kill -9 after (ms, runs recorded): {history:?}");
+    assert!(
+        history.iter().any(|&(_, runs)| runs < 16),
+        "no kill hit a running sweep: {history:?}"
+    );
     let o = sweep(&exp, &out, &["--threads", "2", "--resume", "-q"]);
     assert!(o.status.success(), "{history:?}: {}", text(&o));
     assert_eq!(results(&out), expected, "kills at {history:?}, resumed");

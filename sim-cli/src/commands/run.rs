@@ -52,10 +52,10 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         super::print_warnings(&loaded.warnings);
     }
     let estimate = crate::guard::estimate_run(&loaded.scenario, args.threads);
+    estimate.check(&args.scenario.display().to_string(), args.force)?;
     if !args.quiet {
         eprintln!("{}: {}", args.scenario.display(), estimate.describe());
     }
-    estimate.check(&args.scenario.display().to_string(), args.force)?;
     let pool = super::pool(args.threads)?;
     let control = Control::new();
     install_interrupt_handler(&control);

@@ -75,10 +75,10 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         return Ok(());
     }
     if let Some(e) = &estimate {
+        e.check(&args.experiment.display().to_string(), args.force)?;
         if !args.quiet {
             eprintln!("{}: {}", args.experiment.display(), e.describe());
         }
-        e.check(&args.experiment.display().to_string(), args.force)?;
     }
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = plan.header.experiment.clone();
