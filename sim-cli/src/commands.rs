@@ -2,6 +2,7 @@
 
 pub mod forecast;
 pub mod merge;
+pub mod plot;
 pub mod run;
 pub mod sweep;
 pub mod validate;

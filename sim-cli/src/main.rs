@@ -35,6 +35,9 @@ enum Command {
     Sweep(commands::sweep::Args),
     /// Combine the folders of a sharded sweep into the files the whole sweep produces.
     Merge(commands::merge::Args),
+    /// Draw a sweep's results: tradeoff.png (cost vs SLO violations with 95 % intervals and
+    /// Pareto fronts), by-point.png or by-policy.png, and table.md.
+    Plot(commands::plot::Args),
     /// Score shadow profiles on real traces with the forecast protocol (tasks A, B, C);
     /// takes the same arguments as `peer_forecast.py`.
     Forecast(commands::forecast::Args),
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run::exec(a),
         Command::Sweep(a) => commands::sweep::exec(a),
         Command::Merge(a) => commands::merge::exec(a),
+        Command::Plot(a) => commands::plot::exec(a),
         Command::Forecast(a) => commands::forecast::exec(a),
     };
     match result {

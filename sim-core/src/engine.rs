@@ -16,6 +16,7 @@
 //! (nodes, the queue) runs serially in workload order. The thread count changes nothing.
 
 pub mod alloc;
+pub mod audit;
 pub mod queue;
 pub mod slot;
 
@@ -146,6 +147,7 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
         q.push(SimTime(first.ms().max(1)), EventKind::Refit, 0, 0);
     }
     let wants_peak = policy.wants_session_peak();
+    let audit_choice = scenario.output.audit_instance_choice;
     q.push(SimTime(end_ms), EventKind::End, 0, 0);
     let mut active = 0u64;
     let mut cancelled = false;
@@ -267,6 +269,29 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                     slot.state = state;
                     target
                 };
+                if let (Some(target), true) = (target, audit_choice && slot.next_session == 1) {
+                    let arch = &model.archetypes[w.archetype as usize];
+                    if let Some(g) = slot.generator.as_ref() {
+                        let mut g = g.clone();
+                        let until = stop.ms().min(start.ms().saturating_add(crate::time::MS_PER_DAY));
+                        let mut path = Vec::new();
+                        let mut t_gen = start.ms();
+                        while t_gen < until {
+                            let week = model.calendar.week_ms(SimTime(t_gen));
+                            path.push(g.step(arch, &w.traits, &w.nominal, t_gen, week));
+                            t_gen += step_ms;
+                        }
+                        let step_mins = step_ms as f64 / 60_000.0;
+                        if let Some(a) = audit::audit(catalog, &w.nominal, &path, step_mins, target) {
+                            let b = slot.bucket(t.ms());
+                            let acc = &mut slot.acc[b];
+                            acc.choices += 1;
+                            acc.choices_cheapest += u32::from(a.cheapest);
+                            acc.choices_adequate += u32::from(a.adequate);
+                            acc.choice_regret_usd += a.regret_usd;
+                        }
+                    }
+                }
                 if let Some(target) = target {
                     let denied = slot.alloc.deploy(catalog, &mut nodes, target, t);
                     let b = slot.bucket(t.ms());

@@ -66,6 +66,15 @@ pub struct Acc {
     pub band_hits: u64,
     /// Predictions checked against an observation.
     pub band_checks: u64,
+    /// Initial instance choices audited in hindsight (`output.audit_instance_choice`).
+    pub choices: u32,
+    /// … of which picked the hindsight-cheapest adequate type.
+    pub choices_cheapest: u32,
+    /// … of which were adequate (no throttling or surplus, demand covered).
+    pub choices_adequate: u32,
+    /// Σ (cost of the choice − cost of the hindsight-cheapest adequate type) over each audited
+    /// workload's first day, USD.
+    pub choice_regret_usd: f64,
 }
 
 impl Acc {
@@ -92,6 +101,27 @@ impl Acc {
         self.instability_ms += o.instability_ms;
         self.band_hits += o.band_hits;
         self.band_checks += o.band_checks;
+        self.choices += o.choices;
+        self.choices_cheapest += o.choices_cheapest;
+        self.choices_adequate += o.choices_adequate;
+        self.choice_regret_usd += o.choice_regret_usd;
+    }
+    /// Share of audited choices that were the hindsight-cheapest adequate type, % (NaN when
+    /// none was audited).
+    pub fn choice_cheapest_pct(&self) -> f64 {
+        ratio_pct(self.choices_cheapest, self.choices)
+    }
+    /// Share of audited choices that were adequate, % (NaN when none was audited).
+    pub fn choice_adequate_pct(&self) -> f64 {
+        ratio_pct(self.choices_adequate, self.choices)
+    }
+    /// Mean regret of an audited choice over its first day, USD (NaN when none was audited).
+    pub fn choice_regret_usd_mean(&self) -> f64 {
+        if self.choices == 0 {
+            f64::NAN
+        } else {
+            self.choice_regret_usd / f64::from(self.choices)
+        }
     }
     /// Live interval coverage (NaN when the policy made no checked predictions).
     pub fn coverage(&self) -> f64 {
@@ -137,4 +167,12 @@ impl Acc {
 
 fn pct(x: f64, t: f64) -> f64 {
     if t > 0.0 { 100.0 * x / t } else { 0.0 }
+}
+
+fn ratio_pct(n: u32, d: u32) -> f64 {
+    if d == 0 {
+        f64::NAN
+    } else {
+        100.0 * f64::from(n) / f64::from(d)
+    }
 }

@@ -98,6 +98,9 @@ pub const METRIC_COLUMNS: &[&str] = &[
     "tau_o_pct",
     "instability_pct",
     "coverage",
+    "choice_cheapest_pct",
+    "choice_adequate_pct",
+    "choice_regret_usd",
 ];
 
 /// The values of [`METRIC_COLUMNS`] for an accumulator.
@@ -130,6 +133,9 @@ pub fn metric_values(acc: &Acc, penalty_usd_per_min: f64) -> Vec<f64> {
         acc.tau_o_pct(),
         acc.instability_pct(),
         acc.coverage(),
+        acc.choice_cheapest_pct(),
+        acc.choice_adequate_pct(),
+        acc.choice_regret_usd_mean(),
     ]
 }
 
@@ -150,34 +156,54 @@ pub fn totals(run: &PolicyRun) -> [Acc; 3] {
     out
 }
 
-/// Totals of the first policy named `oracle` (or an `Oracle` spec), if the run has one.
-pub fn oracle_totals(result: &RunResult) -> Option<[Acc; 3]> {
-    result.runs.iter().find(|r| r.policy == "oracle").map(totals)
+/// Totals of the run's first `Oracle` policy (whatever its name), if it has one; `policies`
+/// are the scenario's, in the order of `result.runs`.
+pub fn oracle_totals(policies: &[crate::scenario::schema::PolicySpec], result: &RunResult) -> Option<[Acc; 3]> {
+    let i = policies
+        .iter()
+        .position(|p| matches!(p, crate::scenario::schema::PolicySpec::Oracle(_)))?;
+    result.runs.get(i).map(totals)
 }
 
-/// `summary.csv`: one row per policy; every metric in total, then for the first 24 h of each
-/// workload (`cold_…`) and after (`warm_…`).
+/// The columns of one policy's results row (`summary.csv` of `shadowsim run`, `runs.csv` of a
+/// sweep): every metric in total, then `cold_<metric>` (each workload's first 24 h), then
+/// `warm_<metric>` (later), then the cost relative to the oracle's in the same run.
+pub fn row_columns() -> Vec<String> {
+    let mut cols: Vec<String> = ["", "cold_", "warm_"]
+        .iter()
+        .flat_map(|p| METRIC_COLUMNS.iter().map(move |c| format!("{p}{c}")))
+        .collect();
+    cols.extend(["cost_per_oracle", "cold_cost_per_oracle", "warm_cost_per_oracle"].map(String::from));
+    cols
+}
+
+/// The values of [`row_columns`] for one policy of a run (`oracle`: the oracle's totals in the
+/// same run, if it has one; else the ratios are NaN).
+pub fn row_values(run: &PolicyRun, oracle: Option<&[Acc; 3]>, penalty_usd_per_min: f64) -> Vec<f64> {
+    let t = totals(run);
+    let mut v: Vec<f64> = t
+        .iter()
+        .flat_map(|acc| metric_values(acc, penalty_usd_per_min))
+        .collect();
+    for (k, acc) in t.iter().enumerate() {
+        v.push(oracle.map_or(f64::NAN, |o| acc.cost_usd() / o[k].cost_usd()));
+    }
+    v
+}
+
+/// `summary.csv`: one row per policy, the columns of [`row_columns`].
 pub fn summary_csv(model: &Model, result: &RunResult) -> String {
     let pen = model.scenario.slo.penalty_usd_per_violation_minute;
     let mut s = String::from("policy,workloads");
-    for prefix in ["", "cold_", "warm_"] {
-        for c in METRIC_COLUMNS {
-            let _ = write!(s, ",{prefix}{c}");
-        }
+    for c in row_columns() {
+        let _ = write!(s, ",{c}");
     }
-    s.push_str(",cost_per_oracle,cold_cost_per_oracle,warm_cost_per_oracle\n");
-    let oracle = oracle_totals(result);
+    s.push('\n');
+    let oracle = oracle_totals(&model.scenario.policies, result);
     for run in &result.runs {
         let _ = write!(s, "{},{}", field(&run.policy), model.population.workloads.len());
-        let t = totals(run);
-        for acc in &t {
-            for v in metric_values(acc, pen) {
-                let _ = write!(s, ",{}", num(v));
-            }
-        }
-        for (k, acc) in t.iter().enumerate() {
-            let r = oracle.map_or(f64::NAN, |o| acc.cost_usd() / o[k].cost_usd());
-            let _ = write!(s, ",{}", num(r));
+        for v in row_values(run, oracle.as_ref(), pen) {
+            let _ = write!(s, ",{}", num(v));
         }
         s.push('\n');
     }

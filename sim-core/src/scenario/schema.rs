@@ -1270,6 +1270,10 @@ pub struct OutputSpec {
     pub series_interval: Dur,
     /// Which workloads get a time series.
     pub series: SeriesSelect,
+    /// Audit every workload's initial instance choice against the hindsight-cheapest adequate
+    /// type over its first day (the `choice_*` metrics; costs one extra day of demand
+    /// generation per workload and policy).
+    pub audit_instance_choice: bool,
 }
 
 impl Default for OutputSpec {
@@ -1277,6 +1281,7 @@ impl Default for OutputSpec {
         OutputSpec {
             series_interval: Dur::hours(1),
             series: SeriesSelect::First(20),
+            audit_instance_choice: false,
         }
     }
 }

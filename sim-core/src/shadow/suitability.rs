@@ -47,69 +47,88 @@ pub fn evaluate(catalog: &Catalog, nominal: &[f64; 4], paths: &[Vec<[f64; DIMS]>
     let (need_mem, need_cpu) = (q95(&peaks_mem), q95(&peaks_cpu));
     for (i, t) in catalog.types().iter().enumerate() {
         let ty = i as TypeId;
-        let vcpus = t.capacity[0];
         // Replicas: memory must fit at the peak; CPU must fit at the peak for non-burstable.
         let mut replicas = (need_mem / t.capacity[1]).ceil().max(1.0);
         if t.burstable.is_none() {
-            replicas = replicas.max((need_cpu / vcpus).ceil());
+            replicas = replicas.max((need_cpu / t.capacity[0]).ceil());
         }
         if replicas > 64.0 {
             continue;
         }
-        let n = replicas;
-        let hours = paths[0].len() as f64 * step_mins / 60.0;
-        let price = t.price_usd_per_hour * n * hours;
-        let mut sufficient = 0usize;
-        let mut surplus_usd = 0.0;
-        let mut short_steps = 0usize;
-        let mut steps = 0usize;
-        for p in paths {
-            let mut credits = t.burstable.as_ref().map(CreditState::launched).unwrap_or_default();
-            let mut ok = true;
-            let mut charged = 0.0;
-            for v in p {
-                let demand = v[0] * nominal[0] / n;
-                steps += 1;
-                match &t.burstable {
-                    None => {
-                        if demand > vcpus * (1.0 + 1e-9) {
-                            short_steps += 1;
-                        }
+        if let Some(s) = assess(catalog, ty, replicas as u32, nominal, paths, step_mins) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// How `replicas` instances of type `ty` fare on `paths` (normalized day paths of a workload
+/// of nominal size `nominal`, `step_mins` per step): credits run with the exact model from a
+/// fresh launch, surplus charged at the end of the day; memory is not checked (size replicas
+/// for it first). `None` for an unknown type or no paths.
+pub fn assess(
+    catalog: &Catalog,
+    ty: TypeId,
+    replicas: u32,
+    nominal: &[f64; 4],
+    paths: &[Vec<[f64; DIMS]>],
+    step_mins: f64,
+) -> Option<Suitability> {
+    let t = catalog.types().get(ty as usize)?;
+    let first = paths.first()?;
+    let vcpus = t.capacity[0];
+    let n = f64::from(replicas.max(1));
+    let hours = first.len() as f64 * step_mins / 60.0;
+    let price = t.price_usd_per_hour * n * hours;
+    let mut sufficient = 0usize;
+    let mut surplus_usd = 0.0;
+    let mut short_steps = 0usize;
+    let mut steps = 0usize;
+    for p in paths {
+        let mut credits = t.burstable.as_ref().map(CreditState::launched).unwrap_or_default();
+        let mut ok = true;
+        let mut charged = 0.0;
+        for v in p {
+            let demand = v[0] * nominal[0] / n;
+            steps += 1;
+            match &t.burstable {
+                None => {
+                    if demand > vcpus * (1.0 + 1e-9) {
+                        short_steps += 1;
                     }
-                    Some(b) => {
-                        let o = credits.advance(b, vcpus, demand, step_mins);
-                        charged += o.charged_credits;
-                        let short = o.throttled_mins > 0.0 || demand > vcpus * (1.0 + 1e-9);
-                        if short {
-                            short_steps += 1;
-                        }
-                        if o.throttled_mins > 0.0
-                            || (b.mode == CreditMode::Unlimited && (o.charged_credits > 0.0 || credits.surplus > 0.0))
-                        {
-                            ok = false;
-                        }
+                }
+                Some(b) => {
+                    let o = credits.advance(b, vcpus, demand, step_mins);
+                    charged += o.charged_credits;
+                    let short = o.throttled_mins > 0.0 || demand > vcpus * (1.0 + 1e-9);
+                    if short {
+                        short_steps += 1;
+                    }
+                    if o.throttled_mins > 0.0
+                        || (b.mode == CreditMode::Unlimited && (o.charged_credits > 0.0 || credits.surplus > 0.0))
+                    {
+                        ok = false;
                     }
                 }
             }
-            if let Some(b) = &t.burstable {
-                charged += credits.settle_on_stop();
-                surplus_usd += charged * b.surplus_usd_per_credit * n;
-            }
-            if ok {
-                sufficient += 1;
-            }
         }
-        let k = paths.len() as f64;
-        out.push(Suitability {
-            ty,
-            replicas: n as u32,
-            p_sufficient: sufficient as f64 / k,
-            expected_surplus_usd: surplus_usd / k,
-            expected_daily_usd: price + surplus_usd / k,
-            shortfall_share: short_steps as f64 / steps.max(1) as f64,
-        });
+        if let Some(b) = &t.burstable {
+            charged += credits.settle_on_stop();
+            surplus_usd += charged * b.surplus_usd_per_credit * n;
+        }
+        if ok {
+            sufficient += 1;
+        }
     }
-    out
+    let k = paths.len() as f64;
+    Some(Suitability {
+        ty,
+        replicas: n as u32,
+        p_sufficient: sufficient as f64 / k,
+        expected_surplus_usd: surplus_usd / k,
+        expected_daily_usd: price + surplus_usd / k,
+        shortfall_share: short_steps as f64 / steps.max(1) as f64,
+    })
 }
 
 /// The cheapest adequate type: burstable types need `p_sufficient ≥ min_confidence`; every

@@ -19,7 +19,7 @@ use super::plan::{Header, Plan, Shard};
 use super::text::one_line;
 use crate::control::{Cancelled, Control};
 use crate::model::Model;
-use crate::report::{metric_values, totals};
+use crate::report::{oracle_totals, row_values};
 use crate::runner::run_all_controlled;
 
 /// A problem with a sweep folder.
@@ -65,11 +65,12 @@ pub fn simulate(plan: &Plan, run: usize, control: &Arc<Control>) -> Result<Outco
         )));
     }
     let penalty = loaded.scenario.slo.penalty_usd_per_violation_minute;
+    let oracle = oracle_totals(&loaded.scenario.policies, &result);
     Ok(Outcome::Ok(
         result
             .runs
             .iter()
-            .map(|r| totals(r).iter().flat_map(|acc| metric_values(acc, penalty)).collect())
+            .map(|r| row_values(r, oracle.as_ref(), penalty))
             .collect(),
     ))
 }

@@ -11,7 +11,6 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostics;
-use crate::report::METRIC_COLUMNS;
 use crate::rng::{EntityKind, stable_hash, stream};
 use crate::scenario::{Loaded, parse_scenario};
 
@@ -163,13 +162,10 @@ impl Header {
     }
 }
 
-/// Metric columns of one policy, as in `summary.csv` of `shadowsim run`: every metric, then
-/// `cold_<metric>`, then `warm_<metric>`.
+/// Metric columns of one policy, as in `summary.csv` of `shadowsim run`
+/// ([`crate::report::row_columns`]).
 pub fn metric_columns() -> Vec<String> {
-    ["", "cold_", "warm_"]
-        .iter()
-        .flat_map(|p| METRIC_COLUMNS.iter().map(move |c| format!("{p}{c}")))
-        .collect()
+    crate::report::row_columns()
 }
 
 /// A runnable sweep: its header and how to build the scenario of any run.
