@@ -1,9 +1,11 @@
 //! `shadowsim`: the command line of the shadowsim simulator.
 //!
-//! Exit codes: 0 success; 1 a run failed (I/O, interrupted, a failed sweep run); 2 invalid
-//! input (scenario, experiment or arguments).
+//! Exit codes: 0 success; 1 a run failed (I/O, an interrupted sweep, a failed sweep run); 2
+//! invalid input (scenario, experiment or arguments), or a run the resource guard refused;
+//! 130 an interrupted `run`.
 
 mod commands;
+mod guard;
 mod table;
 
 use std::process::ExitCode;

@@ -474,3 +474,48 @@ fn the_slurm_script_submits_runs_shards_and_merges() {
     assert!(sweep(&exp, &whole, &["-q"]).status.success());
     assert_eq!(results(&out.join("merged")), results(&whole));
 }
+
+#[test]
+fn repeated_kill_9_at_random_moments_on_one_folder_then_resume_equals_an_uninterrupted_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = experiment(tmp.path(), "rkill", "2d", 4, "");
+    let whole = tmp.path().join("whole");
+    assert!(sweep(&exp, &whole, &["--threads", "2", "-q"]).status.success());
+    let expected = results(&whole);
+    // Random delays (printed, to reproduce a failure), each kill on the same folder: a
+    // resume that is itself killed must leave a journal the next resume continues from.
+    let mut state = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let out = tmp.path().join("out");
+    let mut history = Vec::new();
+    for _ in 0..4 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let delay_ms = 20 + state % 400;
+        let mut child = bin()
+            .arg("sweep")
+            .arg(&exp)
+            .arg("--out")
+            .arg(&out)
+            .args(["--threads", "2", "--resume", "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL (or nothing if it already finished)
+        child.wait().unwrap();
+        history.push((delay_ms, recorded(&out)));
+    }
+    println!("kill -9 after (ms, runs recorded): {history:?}");
+    assert!(
+        history.iter().any(|&(_, runs)| runs < 16),
+        "no kill hit a running sweep: {history:?}"
+    );
+    let o = sweep(&exp, &out, &["--threads", "2", "--resume", "-q"]);
+    assert!(o.status.success(), "{history:?}: {}", text(&o));
+    assert_eq!(results(&out), expected, "kills at {history:?}, resumed");
+}

@@ -1,8 +1,11 @@
 //! `shadowsim run SCENARIO`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use sim_core::control::Control;
 use sim_core::model::Model;
 use sim_core::report::{self, Manifest};
 use sim_core::runner;
@@ -29,7 +32,13 @@ pub struct Args {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run even when the estimated peak memory exceeds the machine's available memory.
+    #[arg(long)]
+    pub force: bool,
 }
+
+/// Exit code of an interrupted run (128 + SIGINT, the shell convention).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs the command.
 pub fn exec(args: Args) -> Result<(), Failure> {
@@ -42,13 +51,30 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     if !args.quiet {
         super::print_warnings(&loaded.warnings);
     }
+    let estimate = crate::guard::estimate_run(&loaded.scenario, args.threads);
+    estimate.check(&args.scenario.display().to_string(), args.force)?;
+    if !args.quiet {
+        eprintln!("{}: {}", args.scenario.display(), estimate.describe());
+    }
     let pool = super::pool(args.threads)?;
+    let control = Control::new();
+    install_interrupt_handler(&control);
     let started = Instant::now();
     let (model, result) = pool.install(|| {
         let model = Model::build(&loaded.scenario);
-        let result = runner::run_all(&model);
+        let result = runner::run_all_controlled(&model, &control);
         (model, result)
     });
+    let Ok(result) = result else {
+        return Err(Failure {
+            code: EXIT_INTERRUPTED,
+            message: format!(
+                "interrupted: the run was stopped before every policy finished; nothing was written to {} \
+                 (results already there are unchanged). Run the same command again to start over.",
+                args.out.display()
+            ),
+        });
+    };
     let wall = started.elapsed().as_secs_f64();
     let mut manifest = Manifest {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -64,8 +90,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         wall_secs: wall,
         files: Vec::new(),
     };
-    report::write_all(&args.out, &model, &result, &mut manifest)
-        .map_err(|e| Failure::run(format!("{}: cannot write results: {e}", args.out.display())))?;
+    write_results(&args.out, &model, &result, &mut manifest)?;
     if !args.quiet {
         crate::outln!("{}", crate::table::policy_table(&model, &result));
         let t = &model.tagging;
@@ -89,4 +114,62 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// Writes every result file into a staging folder inside `out` first and moves them into place
+/// only when all were written: a failure (full disk, permissions) leaves the results already
+/// in `out` unchanged, and a moment's window of renames is the only time they are mixed.
+fn write_results(
+    out: &Path,
+    model: &Model,
+    result: &runner::RunResult,
+    manifest: &mut Manifest,
+) -> Result<(), Failure> {
+    if out.exists() && !out.is_dir() {
+        return Err(Failure::run(format!(
+            "{}: cannot write results: exists and is not a folder; --out needs a folder for the result files",
+            out.display()
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(|e| {
+        Failure::run(format!(
+            "{}: cannot write results: cannot create the output folder: {e}",
+            out.display()
+        ))
+    })?;
+    let staging = out.join(format!(".partial-{}", std::process::id()));
+    let staged = report::write_all(&staging, model, result, manifest).and_then(|files| {
+        for f in &files {
+            if let Some(name) = f.file_name() {
+                std::fs::rename(f, out.join(name))?;
+            }
+        }
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&staging);
+    staged.map_err(|e| {
+        Failure::run(format!(
+            "{}: cannot write results: {e}; results already in {} are unchanged",
+            out.display(),
+            out.display()
+        ))
+    })
+}
+
+/// First Ctrl-C (or SIGTERM): cancel the run at its next step; second: quit at once. Nothing
+/// is written either way (results are written only after every policy finished).
+fn install_interrupt_handler(control: &Arc<Control>) {
+    let control = Arc::clone(control);
+    let presses = AtomicUsize::new(0);
+    let result = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            control.cancel();
+            eprintln!("\nstopping: cancelling the run (again to quit at once)");
+        } else {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("warning: cannot install the Ctrl-C handler ({e}); an interrupt stops the run abruptly");
+    }
 }

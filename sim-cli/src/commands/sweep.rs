@@ -37,9 +37,12 @@ pub struct Args {
     /// No progress bar and no summary; errors only.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Validate the experiment and print its plan; run nothing.
+    /// Validate the experiment and print its plan and resource estimate; run nothing.
     #[arg(long)]
     pub check: bool,
+    /// Run even when the estimated peak memory exceeds the machine's available memory.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn sweep_failure(e: SweepError) -> Failure {
@@ -56,9 +59,26 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         super::print_warnings(&loaded.warnings);
     }
     let plan = loaded.plan;
+    // The first run's scenario stands for all (grid values rarely change the size much; a
+    // grid over workload counts or durations is estimated at its first point).
+    let estimate = plan.scenario(0).ok().map(|l| {
+        let runs = (0..plan.header.runs())
+            .filter(|&r| args.shard.is_none_or(|s| s.contains(r)))
+            .count();
+        crate::guard::estimate_sweep(&l.scenario, runs, args.threads)
+    });
     if args.check {
         print_plan(&plan);
+        if let Some(e) = &estimate {
+            println!("{}", e.describe());
+        }
         return Ok(());
+    }
+    if let Some(e) = &estimate {
+        e.check(&args.experiment.display().to_string(), args.force)?;
+        if !args.quiet {
+            eprintln!("{}: {}", args.experiment.display(), e.describe());
+        }
     }
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = plan.header.experiment.clone();

@@ -19,7 +19,8 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         match sim_core::scenario::load_scenario(f, &[]) {
             Ok(l) => {
                 super::print_warnings(&l.warnings);
-                crate::outln!("{}: ok", f.display());
+                let e = crate::guard::estimate_run(&l.scenario, 0);
+                crate::outln!("{}: ok; {}", f.display(), e.describe());
             }
             Err(d) => {
                 bad += 1;

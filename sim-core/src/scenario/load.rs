@@ -41,7 +41,18 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
+    // Read at most one byte past the limit: a device or pipe (`/dev/zero`, a FIFO) reports
+    // length 0 in its metadata and could otherwise be read forever.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_INPUT_BYTES + 1), &mut bytes))
+        .map_err(|e| Diagnostic::in_file(&name, format!("cannot read file: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Diagnostic::in_file(
+            &name,
+            format!("input is longer than {MAX_INPUT_BYTES} bytes (the limit for input files)"),
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let prefix = &e.as_bytes()[..at];

@@ -1,0 +1,233 @@
+//! Resource guards: an estimate of a run's peak memory and run time, made from the scenario
+//! alone (before the population is built), and the check that refuses a run or sweep whose
+//! memory estimate exceeds what the machine has available, unless `--force`.
+//!
+//! # Model and calibration
+//!
+//! Let `W` be the expected workloads (initial plus arrivals over the duration, as the
+//! validator counts them), `S` the steps (duration / step), `P` the policies, `T` the traced
+//! workloads (`output.series`) and `R = duration / output.series_interval` the series rows
+//! per traced workload.
+//!
+//! - memory ≈ [`BASE_BYTES`] + `W·P·`[`BYTES_PER_WORKLOAD_POLICY`] + `T·R·P·`[`BYTES_PER_SERIES_ROW`]
+//!   (per-workload simulation state is bounded: profiler windows have a fixed length, so
+//!   memory does not grow with `S`; each traced series row is held in memory and then
+//!   formatted as four CSV lines). A sweep holds at most `threads` runs at once.
+//! - time ≈ `W·S·P / (`[`WORKLOAD_STEPS_PER_SEC`]` · min(threads, P))` (policies of one run
+//!   run in parallel, each on one thread); a sweep multiplies by runs / threads.
+//!
+//! Constants were measured on the development machine (x86-64, 2 shared cores, release
+//! build, `--threads 2`) with `/usr/bin/time -f "%M KB %e s" shadowsim run` on the quickstart
+//! scenario with `workloads[0].initial` raised (table in `docs/robustness.md`): 1 029 → 5 029
+//! workloads under two policies added 13.7 KiB per workload and policy; the shadow engine
+//! about 17 KiB more; 14 instead of 2 days added nothing; series `All` about 440 bytes per
+//! row and policy; simulation ran at 0.2–0.9 M workload-steps per second per thread
+//! depending on the policy. The constants below sit at or above those figures so that the
+//! guard refuses only what clearly cannot fit; the time estimate is an order of magnitude.
+
+use sim_core::scenario::{Scenario, SeriesSelect};
+use sim_core::time::MS_PER_DAY;
+
+/// Memory of the process before any workload: binary, catalog, thread stacks, buffers.
+pub const BASE_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+/// Simulation state and results of one workload under one policy (plan, slot, profiler
+/// windows, shadow profile share, accumulators).
+pub const BYTES_PER_WORKLOAD_POLICY: f64 = 20.0 * 1024.0;
+/// One traced series row under one policy: the row in memory and its four CSV lines.
+pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
+/// Simulated workload-steps per second on one thread (release build, a mix of policies; a
+/// debug build is several times slower).
+pub const WORKLOAD_STEPS_PER_SEC: f64 = 5.0e5;
+
+/// An estimate of what a run (or sweep) needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// Expected workloads of one run.
+    pub workloads: f64,
+    /// Workload-steps of one run, all policies.
+    pub workload_steps: f64,
+    /// Peak resident memory, bytes.
+    pub peak_bytes: f64,
+    /// Wall-clock time, seconds.
+    pub wall_secs: f64,
+}
+
+/// Estimates one run of `s` on `threads` worker threads (0 = one per core).
+pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
+    let duration_ms = s.duration.ms() as f64;
+    let days = duration_ms / MS_PER_DAY as f64;
+    let workloads: f64 = s
+        .workloads
+        .iter()
+        .map(|w| f64::from(w.initial) + w.arrivals_per_day.max(0.0) * days)
+        .sum();
+    let steps = (duration_ms / (s.step.ms().max(1) as f64)).ceil();
+    let policies = s.policies.len().max(1) as f64;
+    let traced = match &s.output.series {
+        SeriesSelect::None => 0.0,
+        SeriesSelect::All => workloads,
+        SeriesSelect::First(k) => workloads.min(f64::from(*k)),
+        SeriesSelect::Names(names) => workloads.min(names.len() as f64),
+    };
+    let rows = (duration_ms / (s.output.series_interval.ms().max(1) as f64)).ceil();
+    let peak_bytes =
+        BASE_BYTES + workloads * policies * BYTES_PER_WORKLOAD_POLICY + traced * rows * policies * BYTES_PER_SERIES_ROW;
+    let workload_steps = workloads * steps * policies;
+    let parallel = (threads_or_cores(threads) as f64).min(policies).max(1.0);
+    Estimate {
+        workloads,
+        workload_steps,
+        peak_bytes,
+        wall_secs: workload_steps / (WORKLOAD_STEPS_PER_SEC * parallel),
+    }
+}
+
+/// Estimates a sweep of `runs` runs of `s` (the base scenario with the experiment's fixed
+/// overrides): at most `threads` runs in memory at once, runs spread over the threads.
+pub fn estimate_sweep(s: &Scenario, runs: usize, threads: usize) -> Estimate {
+    let one = estimate_run(s, 1);
+    let threads = threads_or_cores(threads) as f64;
+    let runs = runs as f64;
+    let concurrent = threads.min(runs).max(1.0);
+    Estimate {
+        workloads: one.workloads,
+        workload_steps: one.workload_steps * runs,
+        peak_bytes: BASE_BYTES + (one.peak_bytes - BASE_BYTES) * concurrent,
+        wall_secs: one.workload_steps * runs / (WORKLOAD_STEPS_PER_SEC * threads.max(1.0)),
+    }
+}
+
+fn threads_or_cores(threads: usize) -> usize {
+    if threads > 0 {
+        threads
+    } else {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    }
+}
+
+/// The machine's available memory in bytes (`MemAvailable` of `/proc/meminfo`); `None` where
+/// that is not known (other operating systems), and then the guard does not refuse.
+/// `SHADOWSIM_MEM_AVAILABLE_BYTES` overrides it (for tests of the guard).
+pub fn available_bytes() -> Option<f64> {
+    if let Ok(v) = std::env::var("SHADOWSIM_MEM_AVAILABLE_BYTES") {
+        return v.trim().parse::<f64>().ok();
+    }
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_meminfo(&text)
+}
+
+/// `MemAvailable` of a `/proc/meminfo` text, in bytes.
+fn parse_meminfo(text: &str) -> Option<f64> {
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Human-readable bytes (`512 MiB`, `3.2 GiB`, `1.5 TiB`).
+pub fn bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit >= 3 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// Human-readable duration (`under a second`, `40 s`, `12 min`, `3.5 h`, `41 days`).
+pub fn secs(s: f64) -> String {
+    if s < 1.0 {
+        "under a second".into()
+    } else if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 172_800.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.0} days", s / 86_400.0)
+    }
+}
+
+impl Estimate {
+    /// One line: `estimate: about 1029 workloads, 1.19e6 workload-steps, peak memory 56 MiB,
+    /// run time 1 s (order of magnitude, release build)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "estimate: about {:.0} workloads, {:.2e} workload-steps, peak memory {}, run time {} (order of magnitude, release build)",
+            self.workloads,
+            self.workload_steps,
+            bytes(self.peak_bytes),
+            secs(self.wall_secs)
+        )
+    }
+
+    /// Refuses (exit 2 with a message naming the estimate and the available memory) when the
+    /// memory estimate exceeds the machine's available memory, unless `force`.
+    pub fn check(&self, what: &str, force: bool) -> Result<(), crate::Failure> {
+        let Some(available) = available_bytes() else {
+            return Ok(());
+        };
+        if self.peak_bytes <= available || force {
+            return Ok(());
+        }
+        Err(crate::Failure::input(format!(
+            "{what}: refusing to start: estimated peak memory {} exceeds the {} this machine has available (MemAvailable); {}\n\
+             reduce workloads, duration, policies or output.series (or --threads for a sweep), or pass --force to run anyway",
+            bytes(self.peak_bytes),
+            bytes(available),
+            self.describe()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_is_read_in_bytes() {
+        let text = "MemTotal:       24000000 kB\nMemFree:  1 kB\nMemAvailable:   2048 kB\n";
+        assert_eq!(parse_meminfo(text), Some(2048.0 * 1024.0));
+        assert_eq!(parse_meminfo("MemTotal: 5 kB\n"), None);
+    }
+
+    #[test]
+    fn sizes_and_durations_read_well() {
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(3.0 * 1024.0 * 1024.0), "3 MiB");
+        assert_eq!(bytes(1.5 * 1024.0 * 1024.0 * 1024.0), "1.5 GiB");
+        assert_eq!(secs(0.2), "under a second");
+        assert_eq!(secs(40.0), "40 s");
+        assert_eq!(secs(600.0), "10 min");
+        assert_eq!(secs(5.0 * 3600.0), "5.0 h");
+        assert_eq!(secs(10.0 * 86_400.0), "10 days");
+    }
+
+    #[test]
+    fn the_estimate_scales_with_workloads_policies_and_series() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/quickstart.ron"))
+            .unwrap_or_default();
+        let Ok(base) = sim_core::scenario::parse_scenario("q.ron", &text, &[]) else {
+            panic!("quickstart.ron must load");
+        };
+        let more =
+            sim_core::scenario::parse_scenario("q.ron", &text, &[("workloads[0].initial".into(), "1010".into())])
+                .unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (estimate_run(&base.scenario, 1), estimate_run(&more.scenario, 1));
+        // 25 initial + 4/day·2 + 1/day·2 + 2/day·2 = 39 expected workloads; 1 000 more.
+        assert!((a.workloads - 39.0).abs() < 1e-9, "{}", a.workloads);
+        assert!((b.workloads - 1039.0).abs() < 1e-9);
+        // 2 policies, 576 steps.
+        assert!((a.workload_steps - 39.0 * 576.0 * 2.0).abs() < 1e-6);
+        assert!(b.peak_bytes > a.peak_bytes && b.wall_secs > a.wall_secs);
+        let sweep = estimate_sweep(&base.scenario, 10, 2);
+        assert!((sweep.workload_steps - 10.0 * a.workload_steps).abs() < 1e-6);
+        assert!(sweep.peak_bytes > a.peak_bytes);
+    }
+}
