@@ -17,7 +17,8 @@
 //!    (`burst-anticipation`).
 //! 5. **Cost-benefit**: a scale-up happens only if the expected SLO penalty it avoids over the
 //!    horizon (penalty × minutes × drop in violation probability under the predictive
-//!    distribution) exceeds its extra cost; a scale-down only if its saving exceeds the expected
+//!    distribution) exceeds its extra cost — for a burst-anticipation action, over the horizon
+//!    up to the end of the burst window, since the capacity is held until then; a scale-down only if its saving exceeds the expected
 //!    penalty it adds. For a penalty proportional to the shortfall this is the newsvendor rule
 //!    (provision the penalty/(penalty + price) quantile); with the per-minute SLO penalty used
 //!    here it is the same expected-cost comparison on the discrete allocations.
@@ -385,7 +386,9 @@ impl Policy for EnginePolicy {
                 }
             }
         }
-        // 4. Burst anticipation.
+        // 4. Burst anticipation. A pre-scaling action is weighed over the window it is for:
+        // it is held from now until the window ends.
+        let mut eval_steps = horizon;
         if let Some(every) = settings.burst_every_ms {
             let window = now.ms() / every;
             if state.last_burst_window != Some(window) {
@@ -397,6 +400,7 @@ impl Policy for EnginePolicy {
                     let burst = belief.max_quantile(m, from, to, &slot_at, self.spec.burst_quantile) * nominal[m];
                     if burst > cap[m] && burst > need[m] {
                         need[m] = burst;
+                        eval_steps = eval_steps.max(to);
                         why = Why::rule(Rule::BurstAnticipation, Some(crate::metric::METRICS[m]), burst, cap[m]);
                     }
                 }
@@ -407,14 +411,14 @@ impl Policy for EnginePolicy {
         let price_of = |t: Target| ctx.catalog.get(t.ty).price_usd_per_hour * f64::from(t.replicas);
         let cand_cap = cap_of(candidate);
         let grows = (0..DIMS).any(|m| cand_cap[m] > cap[m] * (1.0 + 1e-9) && need[m] > cap[m]);
-        let minutes = (horizon as u64 * self.profiler_ms) as f64 / 60_000.0;
+        let minutes = (eval_steps as u64 * self.profiler_ms) as f64 / 60_000.0;
         // P(some metric's demand exceeds capacity `c` at some step of the horizon). A metric
         // observed at its capacity is censored: its demand is at least the capacity, so the
         // current allocation is short with probability at least one half.
         let saturated: [bool; DIMS] = std::array::from_fn(|m| cap[m] > 0.0 && sample.usage[m] >= 0.98 * cap[m]);
         let violation_prob = |c: [f64; 4], is_current: bool| -> f64 {
             let mut worst = 0.0f64;
-            for h in 1..=horizon {
+            for h in 1..=eval_steps {
                 let slot = self.slot_at(now, h);
                 let mut ok_h = 1.0;
                 for m in 0..DIMS {
