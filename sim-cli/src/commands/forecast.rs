@@ -27,6 +27,11 @@ pub struct Args {
     /// Worker threads (0 = one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Format of `--train`/`--test` folders: `planetlab` (CloudSim layout, slices as tags) or
+    /// `opendc` (the OpenDC export of Bitbrains: no tags, every series in one `untagged`
+    /// pool). Dates may be ranges: `DIR:20130813..20130902`.
+    #[arg(long, default_value = "planetlab", value_parser = ["planetlab", "opendc"])]
+    pub trace_format: String,
 }
 
 /// Runs the command.
@@ -44,8 +49,12 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     }
     let pool = super::pool(args.threads)?;
     let started = Instant::now();
-    let train = data::load(&DataSpec::parse(&args.train)).map_err(Failure::input)?;
-    let test = data::load(&DataSpec::parse(&args.test)).map_err(Failure::input)?;
+    let load = |spec: &str| match args.trace_format.as_str() {
+        "opendc" => data::load_opendc(&DataSpec::parse(spec)),
+        _ => data::load(&DataSpec::parse(spec)),
+    };
+    let train = load(&args.train).map_err(Failure::input)?;
+    let test = load(&args.test).map_err(Failure::input)?;
     if train.is_empty() || test.is_empty() {
         return Err(Failure::input("no series to train on or to test"));
     }
