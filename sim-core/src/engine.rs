@@ -161,6 +161,9 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
     let generate = |slot: &mut Slot<P::State>, idx: usize, t_ms: u64| -> [f64; 4] {
         let w = &pop[idx];
         let arch = &model.archetypes[w.archetype as usize];
+        if let Some(r) = &w.replay {
+            return r.demand(t_ms, step_ms);
+        }
         let week_ms = model.calendar.week_ms(SimTime(t_ms));
         match slot.generator.as_mut() {
             Some(g) => g.step(arch, &w.traits, &w.nominal, t_ms, week_ms),
@@ -237,7 +240,9 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                         slot.next_gen_ms += step_ms;
                     }
                 }
-                slot.session_peak = if wants_peak {
+                slot.session_peak = if let (true, Some(r)) = (wants_peak, &w.replay) {
+                    Some(r.peak(start.ms(), stop.ms(), step_ms))
+                } else if wants_peak {
                     let arch = &model.archetypes[w.archetype as usize];
                     slot.generator.as_ref().map(|g| {
                         let mut g = g.clone();

@@ -45,10 +45,15 @@ pub struct Model {
     pub tagging: TaggingReport,
     /// Profiler sampling interval, ms.
     pub profiler_interval_ms: u64,
+    /// One line per trace source: what was replayed, import counts and the absent metrics
+    /// (for manifests and logs; see [`crate::trace::replay`]).
+    pub replay_notes: Vec<String>,
 }
 
 impl Model {
-    /// Compiles a validated scenario (see [`crate::scenario::load_scenario`]).
+    /// Compiles a validated scenario (see [`crate::scenario::load_scenario`]). Trace sources
+    /// replay what [`crate::scenario::attach_traces`] loaded; a source that was not loaded
+    /// contributes no workload (and says so in [`Model::replay_notes`]).
     pub fn build(scenario: &Scenario) -> Model {
         let step = scenario.step.0;
         let catalog = Catalog::from_spec(&scenario.cluster.catalog);
@@ -69,6 +74,11 @@ impl Model {
         }
         for w in &scenario.workloads {
             tag_set.extend(w.extra_tags.iter().cloned());
+        }
+        for loaded in scenario.traces.iter().filter_map(|t| t.loaded.as_ref()) {
+            for series in &loaded.workloads {
+                tag_set.extend(series.tags.iter().cloned());
+            }
         }
         let tags: Vec<String> = tag_set.into_iter().collect();
         let calls: Vec<String> = scenario
@@ -103,6 +113,22 @@ impl Model {
                 .workloads
                 .iter()
                 .map(|w| w.name.clone().unwrap_or_else(|| w.archetype.clone()))
+                .chain(
+                    scenario
+                        .traces
+                        .iter()
+                        .enumerate()
+                        .map(|(ti, t)| population::trace_class_name(t, ti)),
+                )
+                .collect(),
+            replay_notes: scenario
+                .traces
+                .iter()
+                .enumerate()
+                .map(|(ti, t)| match &t.loaded {
+                    Some(l) => format!("traces[{ti}] {}", l.describe()),
+                    None => format!("traces[{ti}] {}: not loaded; no workload replayed", t.path),
+                })
                 .collect(),
             tags,
             calls,

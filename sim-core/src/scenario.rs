@@ -58,7 +58,45 @@ fn finish(
         warnings.sort_by_key(|d| !d.is_error());
         return Err(Diagnostics(warnings));
     }
+    let base = Path::new(file).parent().unwrap_or(Path::new("")).to_path_buf();
+    let mut found = attach_traces(&mut scenario, file, &base);
+    let errors = found.iter().any(Diagnostic::is_error);
+    warnings.append(&mut found);
+    if errors {
+        warnings.sort_by_key(|d| !d.is_error());
+        return Err(Diagnostics(warnings));
+    }
     Ok(Loaded { scenario, warnings })
+}
+
+/// Loads every trace source of a validated scenario (`traces[i].loaded`), resolving relative
+/// paths against `base` (the scenario file's folder). Returns an error per source that cannot
+/// be read (`file: traces[i].path: ...`) and a warning per source naming the metrics it
+/// lacks, which are replayed as absent (no demand; excluded from SLO and scaling).
+pub fn attach_traces(scenario: &mut Scenario, file: &str, base: &Path) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (i, t) in scenario.traces.iter_mut().enumerate() {
+        match crate::trace::replay::load_source(t, base) {
+            Ok(loaded) => {
+                if loaded.workloads.is_empty() {
+                    out.push(Diagnostic::at_path(
+                        file,
+                        format!("traces[{i}].select"),
+                        format!(
+                            "selects none of the {} workloads of {}",
+                            loaded.candidates,
+                            loaded.path.display()
+                        ),
+                    ));
+                } else if loaded.absent != crate::metric::MetricSet::default() {
+                    out.push(Diagnostic::at_path(file, format!("traces[{i}]"), loaded.describe()).warning());
+                }
+                t.loaded = Some(std::sync::Arc::new(loaded));
+            }
+            Err(e) => out.push(Diagnostic::at_path(file, format!("traces[{i}].path"), e)),
+        }
+    }
+    out
 }
 
 /// A scenario with every optional part filled in: the source of field names for
@@ -96,6 +134,15 @@ pub fn example() -> Scenario {
         name: "x".into(),
         burstable: Some(BurstableSpec::default()),
         ..InstanceTypeSpec::default()
+    });
+    s.traces.push(TraceSourceSpec {
+        name: Some("example".into()),
+        size: Some(Resources::default()),
+        select: TraceSelect {
+            max_workloads: Some(1),
+            ..TraceSelect::default()
+        },
+        ..TraceSourceSpec::default()
     });
     s.profiler.interval = Some(Dur::mins(5));
     s.policies = vec![

@@ -48,6 +48,7 @@ mod input;
 pub mod neutral;
 pub mod opendc;
 pub mod planetlab;
+pub mod replay;
 mod report;
 mod workload;
 
@@ -60,5 +61,6 @@ pub use gwa::{GwaReader, GwaRow, load_gwa_vm};
 pub use neutral::{NeutralReader, NeutralRecord, NeutralWriter, read_neutral, read_neutral_from, write_neutral};
 pub use opendc::{OpenDcFragment, OpenDcReader, OpenDcVm, load_opendc, read_opendc_meta};
 pub use planetlab::{CpuFractions, PlanetLab, VmDay};
+pub use replay::{LoadedTrace, ReplaySeries, load_source};
 pub use report::{BadRows, ImportOptions, ImportReport, Issue, IssueLog, TraceError};
 pub use workload::{Sample, TraceWorkload};

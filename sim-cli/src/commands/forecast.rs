@@ -36,6 +36,11 @@ pub struct Args {
     /// Worker threads (0 = one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Format of `--train`/`--test` folders: `planetlab` (CloudSim layout, slices as tags) or
+    /// `opendc` (the OpenDC export of Bitbrains: no tags, every series in one `untagged`
+    /// pool). Dates may be ranges: `DIR:20130813..20130902`.
+    #[arg(long, default_value = "planetlab", value_parser = ["planetlab", "opendc"])]
+    pub trace_format: String,
 }
 
 /// VM-days of a synthetic scenario, split by day.
@@ -70,11 +75,15 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     }
     let pool = super::pool(args.threads)?;
     let started = Instant::now();
+    let load = |spec: &str| match args.trace_format.as_str() {
+        "opendc" => data::load_opendc(&DataSpec::parse(spec)),
+        _ => data::load(&DataSpec::parse(spec)),
+    };
     let (train, test) = match (&args.scenario, &args.train, &args.test) {
         (Some(path), _, _) => synthetic_data(path, args.train_days)?,
         (None, Some(train), Some(test)) => (
-            data::load(&DataSpec::parse(train)).map_err(Failure::input)?,
-            data::load(&DataSpec::parse(test)).map_err(Failure::input)?,
+            load(train).map_err(Failure::input)?,
+            load(test).map_err(Failure::input)?,
         ),
         _ => return Err(Failure::input("give --train and --test, or --scenario")),
     };

@@ -39,6 +39,8 @@ pub struct Scenario {
     pub archetypes: BTreeMap<String, ArchetypeSpec>,
     /// Workload classes: how many workloads of which archetype exist, arrive and leave.
     pub workloads: Vec<WorkloadClassSpec>,
+    /// Workloads replayed from measured traces (docs/replay.md), alone or next to `workloads`.
+    pub traces: Vec<TraceSourceSpec>,
     /// The tagging service (tag inference for untagged workloads).
     pub tagging: TaggingSpec,
     /// The profiler (sampling and bounded history).
@@ -65,6 +67,7 @@ impl Default for Scenario {
             cluster: ClusterSpec::default(),
             archetypes: BTreeMap::new(),
             workloads: Vec::new(),
+            traces: Vec::new(),
             tagging: TaggingSpec::default(),
             profiler: ProfilerSpec::default(),
             slo: SloSpec::default(),
@@ -736,6 +739,110 @@ pub enum ScheduleSpec {
         /// Length of a session.
         duration: DurDist,
     },
+}
+
+// ---------------------------------------------------------------------------------- traces
+
+/// A workload source that replays a measured trace: each selected trace workload (VM, VM-day)
+/// becomes one workload whose demand is the trace's values (docs/replay.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TraceSourceSpec {
+    /// Class name (workload names are `<name>:<trace workload name>`). Default: `trace<i>`.
+    pub name: Option<String>,
+    /// File format.
+    pub format: TraceFormat,
+    /// File or folder of the trace; a relative path is relative to the scenario file's folder.
+    pub path: String,
+    /// Archetype giving what a trace does not say: SLO class, instance choice, system-call
+    /// signature and its tags. Its load model is not used.
+    pub archetype: String,
+    /// Extra tags for every workload of this source, on top of the trace's own tags.
+    pub tags: Vec<String>,
+    /// Which trace workloads to replay.
+    pub select: TraceSelect,
+    /// Simulated time per trace time (0.5 replays a day in 12 hours).
+    pub time_scale: f64,
+    /// Simulated time of the trace origin (00:00 UTC of the first selected day).
+    pub offset: Dur,
+    /// How trace workloads are cut into simulated workloads.
+    pub split: TraceSplit,
+    /// Place the selected days one after another (day k of the selection is simulated day k),
+    /// closing calendar gaps between non-consecutive trace days.
+    pub pack_days: bool,
+    /// PlanetLab only: cores of the VM a CPU percentage refers to (PlanetLab does not record it).
+    pub vm_cores: f64,
+    /// Nominal size for metrics the trace gives no size for (`None`: such a metric is an
+    /// error). Metrics the trace does not measure are absent whatever this says.
+    pub size: Option<Resources>,
+    /// Share of workloads that arrive without tags (the tagging service infers them).
+    pub untagged_share: f64,
+    /// The trace as loaded at validation (not part of the file).
+    #[serde(skip)]
+    pub loaded: Option<std::sync::Arc<crate::trace::replay::LoadedTrace>>,
+}
+
+impl Default for TraceSourceSpec {
+    fn default() -> Self {
+        TraceSourceSpec {
+            name: None,
+            format: TraceFormat::Neutral,
+            path: String::new(),
+            archetype: String::new(),
+            tags: Vec::new(),
+            select: TraceSelect::default(),
+            time_scale: 1.0,
+            offset: Dur::secs(0),
+            split: TraceSplit::None,
+            pack_days: false,
+            vm_cores: 1.0,
+            size: None,
+            untagged_share: 0.0,
+            loaded: None,
+        }
+    }
+}
+
+/// Trace file formats (importers in [`crate::trace`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TraceFormat {
+    /// PlanetLab in the CloudSim layout: a folder with `tags.csv` and one folder per day.
+    PlanetLab,
+    /// Bitbrains GWA-T-12 raw per-VM files: one file, or a folder of `*.csv` files.
+    Gwa,
+    /// The OpenDC export of Bitbrains: a folder with `trace.csv` and `meta.csv`.
+    OpenDc,
+    /// Azure Public Dataset V1/V2: a folder with `vmtable.csv[.gz]` and
+    /// `vm_cpu_readings-file-K-of-N.csv[.gz]`.
+    Azure,
+    /// The neutral long CSV (one file).
+    Neutral,
+}
+
+/// Which trace workloads to replay. Filters apply in this order: days, tags, sample.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TraceSelect {
+    /// Keep workloads (after `split`) that start on one of these UTC days, `YYYYMMDD`
+    /// (empty: all days).
+    pub days: Vec<String>,
+    /// Keep workloads carrying at least one of these tags (empty: all).
+    pub tags: Vec<String>,
+    /// Keep at most this many, a deterministic uniform sample (bottom-k of
+    /// [`crate::trace::sample_priority`] under `sample_seed`).
+    pub max_workloads: Option<u32>,
+    /// Seed of the sample.
+    pub sample_seed: u64,
+}
+
+/// How trace workloads become simulated workloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TraceSplit {
+    /// One simulated workload per trace workload.
+    None,
+    /// One simulated workload per trace workload and UTC day (`<name>@YYYYMMDD`), arriving
+    /// at that day's first sample.
+    Days,
 }
 
 // ---------------------------------------------------------------------------------- services

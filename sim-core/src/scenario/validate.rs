@@ -237,9 +237,9 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
 
     // workloads
     c.check(
-        !s.workloads.is_empty(),
+        !s.workloads.is_empty() || !s.traces.is_empty(),
         "workloads",
-        "at least one workload class is required",
+        "at least one workload class (or trace source in `traces`) is required",
     );
     let mut class_names = BTreeSet::new();
     let mut expected_total = 0.0f64;
@@ -288,7 +288,11 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
             expected_total += f64::from(w.initial) + w.arrivals_per_day * days;
         }
     }
-    if s.workloads.iter().all(|w| w.initial == 0 && w.arrivals_per_day == 0.0) && !s.workloads.is_empty() {
+    traces(&mut c, s, &mut class_names);
+    if s.workloads.iter().all(|w| w.initial == 0 && w.arrivals_per_day == 0.0)
+        && !s.workloads.is_empty()
+        && s.traces.is_empty()
+    {
         c.error(
             "workloads",
             "no workload ever exists: every class has initial = 0 and arrivals_per_day = 0",
@@ -694,6 +698,70 @@ fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
         } => {
             c.nonneg(&format!("{p}.prior_weight"), *prior_weight);
             c.nonzero_dur(&format!("{p}.half_life"), *half_life);
+        }
+    }
+}
+
+/// Checks the trace sources (`traces[i]`): what can be checked without reading the trace.
+/// Reading it (missing files, bad contents) is checked by [`super::attach_traces`].
+fn traces(c: &mut Checker<'_>, s: &Scenario, class_names: &mut BTreeSet<String>) {
+    for (i, t) in s.traces.iter().enumerate() {
+        let p = format!("traces[{i}]");
+        if t.archetype.is_empty() {
+            c.error(
+                format!("{p}.archetype"),
+                "is required: the archetype giving SLO class, instance choice and signature",
+            );
+        } else if !s.archetypes.contains_key(&t.archetype) {
+            let hint = suggestion(&t.archetype, s.archetypes.keys().map(String::as_str));
+            c.error(
+                format!("{p}.archetype"),
+                format!("unknown archetype `{}`{hint}", t.archetype),
+            );
+        }
+        c.check(
+            !t.path.trim().is_empty(),
+            format!("{p}.path"),
+            "is required: the trace file or folder (relative to the scenario file's folder)",
+        );
+        let cname = crate::workload::population::trace_class_name(t, i);
+        c.check(
+            !cname.contains([',', '"', '\n']),
+            format!("{p}.name"),
+            "must not contain commas, quotes or newlines (it is used in CSV files)",
+        );
+        c.check(
+            class_names.insert(cname.clone()),
+            format!("{p}.name"),
+            format!("class name `{cname}` is already used by another class or trace source"),
+        );
+        c.positive(&format!("{p}.time_scale"), t.time_scale);
+        if t.format == TraceFormat::PlanetLab {
+            c.positive(&format!("{p}.vm_cores"), t.vm_cores);
+        }
+        c.probability(&format!("{p}.untagged_share"), t.untagged_share);
+        if let Some(size) = &t.size {
+            c.nonneg(&format!("{p}.size.cpu_cores"), size.cpu_cores);
+            c.nonneg(&format!("{p}.size.mem_gib"), size.mem_gib);
+            c.nonneg(&format!("{p}.size.disk_mbps"), size.disk_mbps);
+            c.nonneg(&format!("{p}.size.net_mbps"), size.net_mbps);
+        }
+        for (j, d) in t.select.days.iter().enumerate() {
+            c.check(
+                crate::trace::civil::yyyymmdd_to_unix_secs(d).is_some(),
+                format!("{p}.select.days[{j}]"),
+                format!("expected a date written YYYYMMDD (e.g. \"20110303\"), found {d:?}"),
+            );
+        }
+        if let Some(n) = t.select.max_workloads {
+            c.check(n >= 1, format!("{p}.select.max_workloads"), "must be at least 1");
+        }
+        for (j, tag) in t.tags.iter().enumerate() {
+            c.check(
+                !tag.trim().is_empty(),
+                format!("{p}.tags[{j}]"),
+                "tags must not be empty",
+            );
         }
     }
 }

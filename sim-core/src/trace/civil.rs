@@ -50,7 +50,7 @@ pub(crate) fn parse_yyyymmdd(s: &str) -> Option<(i64, u32, u32)> {
 }
 
 /// Unix seconds of 00:00:00 UTC on the `YYYYMMDD` date.
-pub(crate) fn yyyymmdd_to_unix_secs(s: &str) -> Option<i64> {
+pub fn yyyymmdd_to_unix_secs(s: &str) -> Option<i64> {
     let (y, m, d) = parse_yyyymmdd(s)?;
     Some(days_from_civil(y, m, d) * 86_400)
 }

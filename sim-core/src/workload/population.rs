@@ -10,11 +10,14 @@ use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution as _, StandardNormal};
 
+use std::sync::Arc;
+
 use super::archetype::{Archetype, sample_dist};
 use super::generator::Traits;
 use crate::rng::{EntityKind, splitmix64, stable_hash, stream};
-use crate::scenario::schema::{Scenario, ScheduleSpec, WorkloadClassSpec};
+use crate::scenario::schema::{Scenario, ScheduleSpec, TraceSourceSpec, WorkloadClassSpec};
 use crate::time::{MS_PER_DAY, MS_PER_WEEK, SimTime};
+use crate::trace::replay::ReplaySeries;
 
 /// Index of a workload in [`Population::workloads`] (creation order: by arrival time, then
 /// class declaration order, then index).
@@ -43,6 +46,8 @@ pub struct WorkloadPlan {
     pub nominal: [f64; 4],
     /// Observed system-call mix (proportions over the run's call vocabulary).
     pub signature: Vec<f64>,
+    /// The trace series it replays (`None`: demand from its archetype's generator).
+    pub replay: Option<Arc<ReplaySeries>>,
 }
 
 impl WorkloadPlan {
@@ -156,6 +161,35 @@ pub fn build(
             }
         }
     }
+    for (ti, source) in scenario.traces.iter().enumerate() {
+        let Some(loaded) = source.loaded.as_ref() else {
+            continue;
+        };
+        let Some(ai) = archetype_index(&source.archetype) else {
+            continue;
+        };
+        let arch = &archetypes[ai as usize];
+        let ci = scenario.workloads.len() + ti;
+        let cname = trace_class_name(source, ti);
+        for (i, series) in loaded.workloads.iter().enumerate() {
+            let entity = entity_id(&cname, false, i as u64);
+            let plan = plan_replay(
+                seed,
+                source.untagged_share,
+                ci,
+                ai,
+                arch,
+                &cname,
+                series,
+                entity,
+                step,
+                end,
+                scenario,
+                tag_id,
+            );
+            out.push((plan.arrival().ms(), ci, 0, i as u64, plan));
+        }
+    }
     out.retain(|(_, _, _, _, p)| !p.sessions.is_empty());
     out.sort_by_key(|(at, ci, kind, i, _)| (*at, *ci, *kind, *i));
     Population {
@@ -235,8 +269,32 @@ fn plan_one(
             out
         }
     };
-    // Observed signature: the archetype mix perturbed per workload, then a multinomial sample
-    // of `calls_observed` system calls.
+    let signature = observed_signature(seed, arch, entity, scenario);
+    let nominal = arch.nominal.map(|x| x * size);
+    WorkloadPlan {
+        name,
+        class: ci as u16,
+        archetype: ai,
+        entity,
+        sessions,
+        true_tags: true_tags.to_vec(),
+        declared_tags: if untagged { Vec::new() } else { true_tags.to_vec() },
+        traits: Traits {
+            scale,
+            size,
+            phase_ms,
+            noise_level,
+            jitter_ms,
+        },
+        nominal,
+        signature,
+        replay: None,
+    }
+}
+
+/// Observed signature: the archetype mix perturbed per workload, then a multinomial sample of
+/// `calls_observed` system calls (draws from the workload's signature stream only).
+fn observed_signature(seed: u64, arch: &Archetype, entity: u64, scenario: &Scenario) -> Vec<f64> {
     let mut sig_rng = stream(seed, EntityKind::Signature, entity);
     let mix: Vec<f64> = arch
         .signature
@@ -266,23 +324,65 @@ fn plan_one(
         left -= c.min(left);
         mass_left -= p;
     }
-    let nominal = arch.nominal.map(|x| x * size);
+    signature
+}
+
+/// The class name of trace source `ti`: its `name`, else `trace<ti>`.
+pub fn trace_class_name(source: &TraceSourceSpec, ti: usize) -> String {
+    source.name.clone().unwrap_or_else(|| format!("trace{ti}"))
+}
+
+/// The plan of one replayed workload: one session from its first sample (rounded up to the
+/// step) to just after its last, nominal size and tags from the trace, SLO, instance choice
+/// and signature from the archetype. Draws: whether it arrives untagged (first uniform of its
+/// traits stream) and its signature (its signature stream), keyed by
+/// `entity_id(class, false, index)` like an initial synthetic workload, so replayed workloads
+/// never touch a synthetic workload's streams.
+#[allow(clippy::too_many_arguments)]
+fn plan_replay(
+    seed: u64,
+    untagged_share: f64,
+    ci: usize,
+    ai: u16,
+    arch: &Archetype,
+    class_name: &str,
+    series: &Arc<ReplaySeries>,
+    entity: u64,
+    step: u64,
+    end: u64,
+    scenario: &Scenario,
+    tag_id: &dyn Fn(&str) -> Option<u32>,
+) -> WorkloadPlan {
+    let mut rng = stream(seed, EntityKind::WorkloadTraits, entity);
+    let untagged = uniform(&mut rng) < untagged_share;
+    let arrival = align_up(series.sim_start_ms, step);
+    let departure = align_up(series.sim_end_ms(), step).min(end);
+    let sessions = if departure > arrival {
+        vec![(SimTime(arrival), SimTime(departure))]
+    } else {
+        Vec::new()
+    };
+    let mut true_tags: Vec<u32> = arch.tags.clone();
+    true_tags.extend(series.tags.iter().filter_map(|t| tag_id(t)));
+    true_tags.sort_unstable();
+    true_tags.dedup();
     WorkloadPlan {
-        name,
+        name: format!("{class_name}:{}", series.name),
         class: ci as u16,
         archetype: ai,
         entity,
         sessions,
-        true_tags: true_tags.to_vec(),
-        declared_tags: if untagged { Vec::new() } else { true_tags.to_vec() },
+        declared_tags: if untagged { Vec::new() } else { true_tags.clone() },
+        true_tags,
         traits: Traits {
-            scale,
-            size,
-            phase_ms,
-            noise_level,
-            jitter_ms,
+            scale: 1.0,
+            size: 1.0,
+            phase_ms: 0,
+            noise_level: 1.0,
+            jitter_ms: [0; 4],
         },
-        nominal,
-        signature,
+        nominal: series.nominal,
+        signature: observed_signature(seed, arch, entity, scenario),
+        replay: Some(Arc::clone(series)),
     }
 }
