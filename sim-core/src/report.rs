@@ -356,6 +356,8 @@ pub struct Manifest {
     pub workload_steps: u64,
     /// Tag inference: untagged arrivals, inferred, correct.
     pub tagging: (u32, u32, u32),
+    /// Trace sources: one line each (workloads selected, metrics absent, gaps held).
+    pub replay: Vec<String>,
     /// Worker threads.
     pub threads: usize,
     /// Wall-clock time of the run, seconds (the only non-deterministic field).

@@ -86,6 +86,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         workloads: model.population.workloads.len(),
         workload_steps: result.workload_steps(),
         tagging: (model.tagging.untagged, model.tagging.inferred, model.tagging.correct),
+        replay: model.replay_notes.clone(),
         threads: pool.current_num_threads(),
         wall_secs: wall,
         files: Vec::new(),
