@@ -24,7 +24,7 @@ const READING_MS: u64 = MS_PER_DAY / READINGS_PER_DAY as u64;
 /// error when the scenario's step does not divide five minutes.
 pub fn series(model: &Model) -> Result<Vec<Series>, String> {
     let step_ms = model.step_ms;
-    if step_ms == 0 || READING_MS % step_ms != 0 {
+    if step_ms == 0 || !READING_MS.is_multiple_of(step_ms) {
         return Err(format!(
             "the scenario's step ({} ms) must divide 5 minutes to give five-minute readings",
             step_ms
@@ -136,7 +136,7 @@ mod tests {
         // Same scenario, same series; the split is by day.
         assert_eq!(series(&m).unwrap(), all);
         let (train, test) = split(all.clone(), 2);
-        assert!(train.iter().all(|s| s.date < "day0002".to_string()));
+        assert!(train.iter().all(|s| s.date.as_str() < "day0002"));
         assert!(test.iter().all(|s| s.date == "day0002"));
         assert_eq!(train.len() + test.len(), all.len());
     }
