@@ -243,25 +243,15 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                 slot.session_peak = if let (true, Some(r)) = (wants_peak, &w.replay) {
                     Some(r.peak(start.ms(), stop.ms(), step_ms))
                 } else if wants_peak {
-                    let arch = &model.archetypes[w.archetype as usize];
                     slot.generator.as_ref().map(|g| {
-                        let mut g = g.clone();
-                        let mut peak = [0.0f64; 4];
-                        let mut t_gen = start.ms();
-                        while t_gen < stop.ms() {
-                            let d = g.step(
-                                arch,
-                                &w.traits,
-                                &w.nominal,
-                                t_gen,
-                                model.calendar.week_ms(SimTime(t_gen)),
-                            );
-                            for m in 0..4 {
-                                peak[m] = peak[m].max(d[m]);
-                            }
-                            t_gen += step_ms;
-                        }
-                        peak
+                        demand_ahead(model, w, Some(g), start.ms(), stop.ms())
+                            .iter()
+                            .fold([0.0f64; 4], |mut p, d| {
+                                for m in 0..4 {
+                                    p[m] = p[m].max(d[m]);
+                                }
+                                p
+                            })
                     })
                 } else {
                     None
@@ -275,26 +265,16 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                     target
                 };
                 if let (Some(target), true) = (target, audit_choice && slot.next_session == 1) {
-                    let arch = &model.archetypes[w.archetype as usize];
-                    if let Some(g) = slot.generator.as_ref() {
-                        let mut g = g.clone();
-                        let until = stop.ms().min(start.ms().saturating_add(crate::time::MS_PER_DAY));
-                        let mut path = Vec::new();
-                        let mut t_gen = start.ms();
-                        while t_gen < until {
-                            let week = model.calendar.week_ms(SimTime(t_gen));
-                            path.push(g.step(arch, &w.traits, &w.nominal, t_gen, week));
-                            t_gen += step_ms;
-                        }
-                        let step_mins = step_ms as f64 / 60_000.0;
-                        if let Some(a) = audit::audit(catalog, &w.nominal, &path, step_mins, target) {
-                            let b = slot.bucket(t.ms());
-                            let acc = &mut slot.acc[b];
-                            acc.choices += 1;
-                            acc.choices_cheapest += u32::from(a.cheapest);
-                            acc.choices_adequate += u32::from(a.adequate);
-                            acc.choice_regret_usd += a.regret_usd;
-                        }
+                    let until = stop.ms().min(start.ms().saturating_add(crate::time::MS_PER_DAY));
+                    let path = demand_ahead(model, w, slot.generator.as_ref(), start.ms(), until);
+                    let step_mins = step_ms as f64 / 60_000.0;
+                    if let Some(a) = audit::audit(catalog, &w.nominal, &path, step_mins, target) {
+                        let b = slot.bucket(t.ms());
+                        let acc = &mut slot.acc[b];
+                        acc.choices += 1;
+                        acc.choices_cheapest += u32::from(a.cheapest);
+                        acc.choices_adequate += u32::from(a.adequate);
+                        acc.choice_regret_usd += a.regret_usd;
                     }
                 }
                 if let Some(target) = target {
@@ -657,5 +637,30 @@ fn pool_items<S>(
                 seq,
             }
         })
+        .collect()
+}
+
+/// A workload's demand at every step of [`from_ms`, `until_ms`), generated ahead without
+/// touching the simulation: replayed from its trace, or from a copy of its generator (the same
+/// draws the simulation then makes). Empty for a synthetic workload without a generator.
+fn demand_ahead(
+    model: &Model,
+    w: &crate::workload::population::WorkloadPlan,
+    generator: Option<&Generator>,
+    from_ms: u64,
+    until_ms: u64,
+) -> Vec<[f64; 4]> {
+    let step_ms = model.step_ms.max(1);
+    let steps = (from_ms..until_ms).step_by(step_ms as usize);
+    if let Some(r) = &w.replay {
+        return steps.map(|t| r.demand(t, step_ms)).collect();
+    }
+    let Some(g) = generator else {
+        return Vec::new();
+    };
+    let arch = &model.archetypes[w.archetype as usize];
+    let mut g = g.clone();
+    steps
+        .map(|t| g.step(arch, &w.traits, &w.nominal, t, model.calendar.week_ms(SimTime(t))))
         .collect()
 }
