@@ -13,12 +13,16 @@ use sim_gui::state::State;
 use sim_gui::views::ViewKind;
 use sim_gui::{Options, ShadowsimApp};
 
+/// A fixture's path relative to the crate folder (the test runs there), so that the paths the
+/// views show are the same on every machine.
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new("tests/fixtures").join(name)
 }
 
 #[test]
 fn main_views_from_a_fixed_run() {
+    // The only test of this binary: changing the working directory affects nothing else.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("the crate folder exists");
     let mut state = State::default();
     state.workload.policy = "threshold".into();
     state.sweep = Some(fixture("sweep"));
