@@ -480,7 +480,11 @@ fn repeated_kill_9_at_random_moments_on_one_folder_then_resume_equals_an_uninter
     let tmp = tempfile::tempdir().unwrap();
     let exp = experiment(tmp.path(), "rkill", "2d", 4, "");
     let whole = tmp.path().join("whole");
+    let started = std::time::Instant::now();
     assert!(sweep(&exp, &whole, &["--threads", "2", "-q"]).status.success());
+    // Delays are fractions of this machine's uninterrupted sweep, so kills land while it runs
+    // on a fast machine as on a loaded one.
+    let whole_ms = started.elapsed().as_millis() as u64;
     let expected = results(&whole);
     // Random delays (printed, to reproduce a failure), each kill on the same folder: a
     // resume that is itself killed must leave a journal the next resume continues from.
@@ -494,7 +498,8 @@ fn repeated_kill_9_at_random_moments_on_one_folder_then_resume_equals_an_uninter
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        let delay_ms = 20 + state % 400;
+        // 5–25 % of the whole sweep each: four kills stay within one sweep's length.
+        let delay_ms = whole_ms * (5 + state % 21) / 100;
         let mut child = bin()
             .arg("sweep")
             .arg(&exp)
