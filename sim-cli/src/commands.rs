@@ -36,3 +36,28 @@ pub fn pool(threads: usize) -> Result<rayon::ThreadPool, crate::Failure> {
         .build()
         .map_err(|e| crate::Failure::run(format!("cannot start worker threads: {e}")))
 }
+
+/// Installs the Ctrl-C (and SIGTERM) handler of a long command: the first press cancels
+/// `control` and says `what` it is doing; a second press quits at once with `exit_code`. If no
+/// handler can be installed, warns that `consequence`.
+pub fn install_interrupt_handler(
+    control: &std::sync::Arc<sim_core::control::Control>,
+    what: &'static str,
+    consequence: &str,
+    exit_code: u8,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let control = std::sync::Arc::clone(control);
+    let presses = AtomicUsize::new(0);
+    let result = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            control.cancel();
+            eprintln!("\nstopping: {what} (again to quit at once)");
+        } else {
+            std::process::exit(i32::from(exit_code));
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("warning: cannot install the Ctrl-C handler ({e}); {consequence}");
+    }
+}

@@ -1,8 +1,6 @@
 //! `shadowsim run SCENARIO`
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use sim_core::control::Control;
@@ -58,7 +56,14 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     }
     let pool = super::pool(args.threads)?;
     let control = Control::new();
-    install_interrupt_handler(&control);
+    // First Ctrl-C (or SIGTERM): cancel at the next step; nothing is written (results are
+    // written only after every policy finished).
+    super::install_interrupt_handler(
+        &control,
+        "cancelling the run",
+        "an interrupt stops the run abruptly",
+        EXIT_INTERRUPTED,
+    );
     let started = Instant::now();
     let (model, result) = pool.install(|| {
         let model = Model::build(&loaded.scenario);
@@ -155,22 +160,4 @@ fn write_results(
             out.display()
         ))
     })
-}
-
-/// First Ctrl-C (or SIGTERM): cancel the run at its next step; second: quit at once. Nothing
-/// is written either way (results are written only after every policy finished).
-fn install_interrupt_handler(control: &Arc<Control>) {
-    let control = Arc::clone(control);
-    let presses = AtomicUsize::new(0);
-    let result = ctrlc::set_handler(move || {
-        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
-            control.cancel();
-            eprintln!("\nstopping: cancelling the run (again to quit at once)");
-        } else {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
-    });
-    if let Err(e) = result {
-        eprintln!("warning: cannot install the Ctrl-C handler ({e}); an interrupt stops the run abruptly");
-    }
 }

@@ -1,8 +1,6 @@
 //! `shadowsim sweep EXPERIMENT [--out DIR] [--threads N] [--shard I/N] [--resume] [--quiet]`
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -110,7 +108,13 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     }
     let pool = super::pool(args.threads)?;
     let control = Control::new();
-    install_interrupt_handler(&control);
+    // First Ctrl-C (or SIGTERM): cancel the running runs; the journal keeps finished ones.
+    super::install_interrupt_handler(
+        &control,
+        "cancelling the running runs (finished runs are kept)",
+        "an interrupt stops the sweep abruptly, the journal keeps finished runs",
+        1,
+    );
     let pb = progress_bar(args.quiet, share as u64, session.recorded as u64);
     let started = Instant::now();
     let on_record = |rec: &sim_core::sweep::RunRecord| {
@@ -192,26 +196,6 @@ fn progress_bar(quiet: bool, total: u64, done: u64) -> ProgressBar {
     pb.reset_eta();
     pb.enable_steady_tick(Duration::from_millis(500));
     pb
-}
-
-/// First Ctrl-C (or SIGTERM): cancel the running runs and stop cleanly; second: quit at once.
-/// Either way the journal keeps every finished run.
-fn install_interrupt_handler(control: &Arc<Control>) {
-    let control = Arc::clone(control);
-    let presses = AtomicUsize::new(0);
-    let result = ctrlc::set_handler(move || {
-        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
-            control.cancel();
-            eprintln!("\nstopping: cancelling the running runs (again to quit at once; finished runs are kept)");
-        } else {
-            std::process::exit(1);
-        }
-    });
-    if let Err(e) = result {
-        eprintln!(
-            "warning: cannot install the Ctrl-C handler ({e}); an interrupt stops the sweep abruptly, the journal keeps finished runs"
-        );
-    }
 }
 
 fn print_plan(plan: &Plan) {
