@@ -360,11 +360,13 @@ impl Policy for EnginePolicy {
         // 2. Cover the predicted upper bound until a change made now is ready.
         let horizon = ((self.delay_ms + self.interval_ms).div_ceil(self.profiler_ms) as usize).max(1);
         let mut need = [0.0f64; DIMS];
+        let slot1 = self.slot_at(now, 1);
         for h in 1..=horizon {
-            let b = if h == 1 {
+            let slot = self.slot_at(now, h);
+            let b = if h == 1 || (belief.slot_only() && slot == slot1) {
                 band1
             } else {
-                belief.band(self.slot_at(now, h), h, settings.confidence)
+                belief.band(slot, h, settings.confidence)
             };
             for m in 0..DIMS {
                 need[m] = need[m].max(b[m].hi * nominal[m]);
@@ -418,8 +420,13 @@ impl Policy for EnginePolicy {
         let saturated: [bool; DIMS] = std::array::from_fn(|m| cap[m] > 0.0 && sample.usage[m] >= 0.98 * cap[m]);
         let violation_prob = |c: [f64; 4], is_current: bool| -> f64 {
             let mut worst = 0.0f64;
+            let mut last_slot = None;
             for h in 1..=eval_steps {
                 let slot = self.slot_at(now, h);
+                if belief.slot_only() && last_slot == Some(slot) {
+                    continue; // the same probabilities as the previous step
+                }
+                last_slot = Some(slot);
                 let mut ok_h = 1.0;
                 for m in 0..DIMS {
                     if nominal[m] > 0.0 {

@@ -28,12 +28,17 @@ impl Grid {
     /// Index of the point nearest to `x` (clamped to the grid).
     #[inline]
     pub fn index(&self, x: f64) -> usize {
-        let i = ((x - self.lo) / self.step).round();
-        if i.is_nan() || i <= 0.0 {
-            0
-        } else {
-            (i as usize).min(self.n - 1)
+        let y = (x - self.lo) / self.step;
+        if !(y >= 0.5) {
+            return 0; // rounds to 0 or below, or NaN
         }
+        if y >= self.n as f64 {
+            return self.n - 1;
+        }
+        // `y.round()` (half away from zero) without the libm call: `y − trunc(y)` is exact.
+        let t = y as usize;
+        let i = if y - t as f64 >= 0.5 { t + 1 } else { t };
+        i.min(self.n - 1)
     }
     /// Value of point `i`.
     #[inline]
@@ -138,5 +143,43 @@ mod tests {
         assert_eq!(g.index(-3.0), 0);
         assert_eq!(g.index(7.0), 100);
         assert_eq!(g.index(f64::NAN), 0);
+    }
+
+    #[test]
+    fn index_rounds_half_away_from_zero_like_f64_round() {
+        let reference = |g: &Grid, x: f64| -> usize {
+            let i = ((x - g.lo) / g.step).round();
+            if i.is_nan() || i <= 0.0 {
+                0
+            } else {
+                (i as usize).min(g.n - 1)
+            }
+        };
+        let g = Grid::new(0.0, 4.0, 161);
+        let mut xs = vec![
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            -0.0125,
+            0.0,
+            0.0125,
+            0.012_499_999_999_999_999,
+            3.9875,
+            4.0,
+            4.0125,
+            1e300,
+        ];
+        // Every half-way point and its neighbours, and a sweep of ordinary values.
+        for k in 0..400 {
+            let half = (k as f64 + 0.5) * g.step;
+            xs.extend([
+                half,
+                f64::from_bits(half.to_bits() - 1),
+                f64::from_bits(half.to_bits() + 1),
+            ]);
+            xs.push(k as f64 * 0.010_37 - 0.3);
+        }
+        for x in xs {
+            assert_eq!(g.index(x), reference(&g, x), "x = {x:e}");
+        }
     }
 }

@@ -463,14 +463,25 @@ impl OwnHistogram {
         }
         self.total[m] += self.unit;
     }
-    /// Weight of bins `0..=bin`.
+    /// Weight of bins `0..=bin`. The tree nodes are summed head first (the node covering the
+    /// lowest bins first), the order [`OwnHistogram::quantile`]'s descent accumulates them in,
+    /// so both see bit-identical prefix sums.
     fn prefix(&self, m: usize, bin: usize) -> f64 {
         let base = m * (self.n + 1);
-        let mut i = (bin + 1).min(self.n);
+        let j = (bin + 1).min(self.n);
         let mut s = 0.0;
-        while i > 0 {
-            s += self.tree[base + i];
-            i -= i & i.wrapping_neg();
+        let mut pos = 0;
+        let mut bit = if j == 0 {
+            0
+        } else {
+            1usize << (usize::BITS - 1 - j.leading_zeros())
+        };
+        while bit > 0 {
+            if j & bit != 0 {
+                pos += bit;
+                s += self.tree[base + pos];
+            }
+            bit >>= 1;
         }
         s
     }
@@ -482,27 +493,42 @@ impl OwnHistogram {
     /// Mixture CDF at bin `i`.
     #[inline]
     fn mixed_cdf(&self, m: usize, i: usize, share: f64, pooled: &[f32]) -> f64 {
+        let own = if share > 0.0 { self.prefix(m, i) } else { 0.0 };
+        self.mix(m, i, own, share, pooled)
+    }
+    /// The mixture CDF at bin `i` given the own prefix weight `own_prefix` of bins `0..=i`.
+    #[inline]
+    fn mix(&self, m: usize, i: usize, own_prefix: f64, share: f64, pooled: &[f32]) -> f64 {
         let own = if share > 0.0 {
-            (self.prefix(m, i) / self.total[m]).min(1.0)
+            (own_prefix / self.total[m]).min(1.0)
         } else {
             0.0
         };
         share * own + (1.0 - share) * f64::from(pooled[i.min(pooled.len() - 1)])
     }
-}
-
-/// The smallest bin `i` with `f(i) ≥ p` for a non-decreasing `f` over `0..n` (n − 1 if none).
-fn first_at_least(n: usize, p: f64, f: &dyn Fn(usize) -> f64) -> usize {
-    let (mut lo, mut hi) = (0usize, n - 1);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if f(mid) >= p - 1e-12 {
-            hi = mid;
-        } else {
-            lo = mid + 1;
+    /// The smallest bin `i` whose mixture CDF reaches `p` (`n − 1` if none): a Fenwick descent
+    /// that accumulates the own prefix weight on the way down, O(log n) in all (a bisection over
+    /// [`Self::mixed_cdf`] would be O(log² n)); the CDF is non-decreasing, so the bin found is
+    /// the one a bisection finds.
+    fn quantile(&self, m: usize, p: f64, share: f64, pooled: &[f32]) -> usize {
+        let base = m * (self.n + 1);
+        let target = p - 1e-12;
+        let (mut pos, mut acc) = (0usize, 0.0f64);
+        let mut bit = 1usize << (usize::BITS - 1 - self.n.leading_zeros());
+        while bit > 0 {
+            let next = pos + bit;
+            if next <= self.n {
+                let own = if share > 0.0 { acc + self.tree[base + next] } else { 0.0 };
+                // Bins 0..next-1 hold `own`; bin next-1 still below the target: move past it.
+                if self.mix(m, next - 1, own, share, pooled) < target {
+                    pos = next;
+                    acc = own;
+                }
+            }
+            bit >>= 1;
         }
+        pos.min(self.n - 1)
     }
-    lo
 }
 
 /// The posterior together with the model it belongs to.
@@ -551,6 +577,13 @@ impl Belief {
         }
     }
 
+    /// Whether predictions depend on the slot only, not on how many steps ahead (the quantile
+    /// family: its steps are independent given the slot). Callers may then reuse a band or an
+    /// exceedance probability across horizons that share a slot.
+    pub fn slot_only(&self) -> bool {
+        matches!(self.model.fitted, Fitted::Quantile(_))
+    }
+
     /// Central interval at `confidence` for the step `h` steps ahead (h ≥ 1; h = 1 is the step
     /// after the last observed one), in `slot`.
     pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
@@ -578,8 +611,7 @@ impl Belief {
                 for m in 0..DIMS {
                     let share = own.share(m, q.prior_weight);
                     let pooled = q.cdf(slot, m);
-                    let f = |i: usize| own.mixed_cdf(m, i, share, pooled);
-                    let qv = |p: f64| q.grid.value(first_at_least(q.grid.n, p, &f));
+                    let qv = |p: f64| q.grid.value(own.quantile(m, p, share, pooled));
                     out[m] = Band {
                         point: qv(0.5),
                         lo: qv(a),
@@ -598,15 +630,32 @@ impl Belief {
         let q = q.clamp(1e-6, 1.0 - 1e-6);
         let to_h = to_h.max(from_h);
         // P(max ≤ c) is monotone in c: bisection on [0, 8].
+        let memo: std::cell::RefCell<Vec<(usize, f64)>> = std::cell::RefCell::new(Vec::new());
         let p_below = |c: f64| -> f64 {
             match (&self.model.fitted, &self.posterior) {
                 (Fitted::Hmm(p), Posterior::Hmm(filter)) => hmm_prob_max_below(p, filter, m, from_h, to_h, slot_at, c),
-                (Fitted::Quantile(_), Posterior::Quantile(_)) => {
-                    // Independent steps: Π_h F_h(c).
-                    let mut prod = 1.0;
-                    for h in from_h..=to_h {
-                        prod *= self.cdf_at(slot_at(h), m, c);
+                (Fitted::Quantile(q), Posterior::Quantile(_)) => {
+                    // Independent steps: Π_h F_h(c). F_h depends on the slot and on c's grid
+                    // point only, so both are memoized (same factors, same product).
+                    let i = q.grid.index(c).min(q.grid.n - 1);
+                    if let Some(&(_, v)) = memo.borrow().iter().find(|(j, _)| *j == i) {
+                        return v;
                     }
+                    let mut prod = 1.0;
+                    let mut last: Option<(usize, f64)> = None;
+                    for h in from_h..=to_h {
+                        let slot = slot_at(h);
+                        let f = match last {
+                            Some((s, f)) if s == slot => f,
+                            _ => {
+                                let f = self.cdf_at(slot, m, c);
+                                last = Some((slot, f));
+                                f
+                            }
+                        };
+                        prod *= f;
+                    }
+                    memo.borrow_mut().push((i, prod));
                     prod
                 }
                 _ => 1.0,
