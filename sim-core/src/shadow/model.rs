@@ -506,28 +506,37 @@ impl OwnHistogram {
         };
         share * own + (1.0 - share) * f64::from(pooled[i.min(pooled.len() - 1)])
     }
-    /// The smallest bin `i` whose mixture CDF reaches `p` (`n − 1` if none): a Fenwick descent
-    /// that accumulates the own prefix weight on the way down, O(log n) in all (a bisection over
-    /// [`Self::mixed_cdf`] would be O(log² n)); the CDF is non-decreasing, so the bin found is
-    /// the one a bisection finds.
-    fn quantile(&self, m: usize, p: f64, share: f64, pooled: &[f32]) -> usize {
+    /// For each `p` of `ps`, the smallest bin whose mixture CDF reaches `p` (`n − 1` if none).
+    ///
+    /// A Fenwick descent that accumulates the own prefix weight on the way down: O(log n) per
+    /// quantile, where a bisection over [`Self::mixed_cdf`] is O(log² n). The CDF is
+    /// non-decreasing, so the bin found is the one a bisection finds. The `K` descents run in
+    /// lockstep: they are independent chains of dependent divisions, which the CPU overlaps.
+    fn quantiles<const K: usize>(&self, m: usize, ps: [f64; K], share: f64, pooled: &[f32]) -> [usize; K] {
         let base = m * (self.n + 1);
-        let target = p - 1e-12;
-        let (mut pos, mut acc) = (0usize, 0.0f64);
+        let target = ps.map(|p| p - 1e-12);
+        let mut pos = [0usize; K];
+        let mut acc = [0.0f64; K];
         let mut bit = 1usize << (usize::BITS - 1 - self.n.leading_zeros());
         while bit > 0 {
-            let next = pos + bit;
-            if next <= self.n {
-                let own = if share > 0.0 { acc + self.tree[base + next] } else { 0.0 };
-                // Bins 0..next-1 hold `own`; bin next-1 still below the target: move past it.
-                if self.mix(m, next - 1, own, share, pooled) < target {
-                    pos = next;
-                    acc = own;
+            for k in 0..K {
+                let next = pos[k] + bit;
+                if next <= self.n {
+                    let own = if share > 0.0 {
+                        acc[k] + self.tree[base + next]
+                    } else {
+                        0.0
+                    };
+                    // Bins 0..next-1 hold `own`; bin next-1 still below the target: move past.
+                    if self.mix(m, next - 1, own, share, pooled) < target[k] {
+                        pos[k] = next;
+                        acc[k] = own;
+                    }
                 }
             }
             bit >>= 1;
         }
-        pos.min(self.n - 1)
+        pos.map(|p| p.min(self.n - 1))
     }
 }
 
@@ -611,11 +620,11 @@ impl Belief {
                 for m in 0..DIMS {
                     let share = own.share(m, q.prior_weight);
                     let pooled = q.cdf(slot, m);
-                    let qv = |p: f64| q.grid.value(own.quantile(m, p, share, pooled));
+                    let [lo, point, hi] = own.quantiles(m, [a, 0.5, 1.0 - a], share, pooled);
                     out[m] = Band {
-                        point: qv(0.5),
-                        lo: qv(a),
-                        hi: qv(1.0 - a),
+                        point: q.grid.value(point),
+                        lo: q.grid.value(lo),
+                        hi: q.grid.value(hi),
                     };
                 }
                 out

@@ -1,0 +1,80 @@
+//! Speed of one workload-step of shadow work in the predictive engine: absorb the step's
+//! sample into the workload's belief and compute the next step's bands (four metrics, median
+//! and central 90 % interval), for both model families. This is the simulator's hot path with
+//! the shadow engine on.
+//!
+//! Run with `cargo bench -p sim-core --bench shadow`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rand::Rng as _;
+use sim_core::rng::{EntityKind, stream};
+use sim_core::shadow::model::{Belief, FamilySettings, Level, ShadowModel, TrainingSeq, fit};
+
+/// 200 diurnal training days of 288 five-minute samples, four metrics.
+fn training() -> Vec<TrainingSeq> {
+    (0..200u64)
+        .map(|w| {
+            let mut rng = stream(3, EntityKind::WorkloadDemand, w);
+            let mut seq = TrainingSeq::default();
+            for t in 0..288usize {
+                let hour = t / 12;
+                let level = 0.4 + 0.3 * ((hour as f64 - 14.0) / 24.0 * std::f64::consts::TAU).cos();
+                let noise = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                let v = (level + 0.2 * noise).max(0.0);
+                seq.values.push([v, 0.5 + 0.1 * v, 0.1 * v, 0.3 * v]);
+                seq.slots.push(hour as u16);
+            }
+            seq
+        })
+        .collect()
+}
+
+fn observe_and_band(c: &mut Criterion) {
+    let seqs = training();
+    let families = [
+        (
+            "quantile",
+            FamilySettings::Quantile {
+                prior_weight: 2.0,
+                half_life_samples: 48.0,
+            },
+        ),
+        (
+            "hmm_k4",
+            FamilySettings::Hmm {
+                states: Some(4),
+                max_states: 4,
+                max_iterations: 10,
+            },
+        ),
+    ];
+    let mut group = c.benchmark_group("shadow_step");
+    for (name, family) in families {
+        let fitted = fit(&seqs, &family, 1, 0, None).expect("fit");
+        let model = Arc::new(ShadowModel {
+            key: vec![0],
+            level: Level::TagSet,
+            workloads: seqs.len(),
+            samples: seqs.len() * 288,
+            fitted,
+            version: 1,
+        });
+        let mut belief = Belief::new(model);
+        let day = &seqs[7];
+        group.bench_function(format!("observe_band_{name}"), |b| {
+            let mut t = 0usize;
+            b.iter(|| {
+                t = (t + 1) % 288;
+                belief.observe(usize::from(day.slots[t]), black_box(&day.values[t]));
+                black_box(belief.band(usize::from(day.slots[(t + 1) % 288]), 1, 0.9))
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, observe_and_band);
+criterion_main!(benches);
