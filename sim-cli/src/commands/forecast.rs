@@ -33,6 +33,11 @@ pub struct Args {
     /// Write the results table as CSV here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Read the quantile shadows' bands at interval levels calibrated per task by
+    /// leave-one-training-day-out instead of at 0.05 and 0.95 (needs two or more training days;
+    /// the HMM keeps the nominal levels).
+    #[arg(long)]
+    pub calibrate: bool,
     /// Worker threads (0 = one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -96,12 +101,21 @@ pub fn exec(args: Args) -> Result<(), Failure> {
             let hmm = HmmShadow::fit(&train, hs)?;
             eprintln!(
                 "hmm: {} states, fitted in {:.1} s",
-                hmm.states(),
+                hmm.model.states(),
                 started.elapsed().as_secs_f64()
             );
-            let es = EmpiricalSettings::default();
+            let es = EmpiricalSettings {
+                calibrate: args.calibrate,
+                ..EmpiricalSettings::default()
+            };
             let slice = EmpiricalShadow::fit(&train, es, false);
             let global = EmpiricalShadow::fit(&train, es, true);
+            if args.calibrate {
+                eprintln!(
+                    "interval levels (leave-one-training-day-out): shadow-quantile {}; global-quantile {}",
+                    slice.levels, global.levels
+                );
+            }
             let methods: Vec<&dyn Method> = vec![&hmm, &slice, &global];
             Ok::<_, String>(protocol::evaluate(&train, &test, &methods, &tasks))
         })
