@@ -25,6 +25,8 @@ fn main_views_from_a_fixed_run() {
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("the crate folder exists");
     let mut state = State::default();
     state.workload.policy = "threshold".into();
+    // Pinned (the default is 10) so the tag image shows every member of the fixture's tags.
+    state.tag.max_members = 20;
     state.sweep = Some(fixture("sweep"));
     let options = Options {
         scenario: Some(fixture("small.ron")),

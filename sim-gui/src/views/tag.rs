@@ -46,7 +46,7 @@ impl Default for TagView {
             metric: 0,
             level: 0.8,
             policy: String::new(),
-            max_members: 20,
+            max_members: 10,
             cache: None,
             plot_rect: None,
         }

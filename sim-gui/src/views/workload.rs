@@ -346,10 +346,15 @@ impl WorkloadView {
                             x1,
                             cols,
                         );
+                        // Served load as a filled area under the demand line (the gap between
+                        // them is unmet demand), where the samples are sparser than the pixel
+                        // columns. Zoomed out over dense data the fill would be thousands of
+                        // sub-pixel slivers, the costliest thing to rasterize in the whole view
+                        // (on Mesa's software renderer it halved the frame rate), and the two
+                        // lines already show the gap.
+                        let fill = name == "served" && pts.len() <= cols;
                         let mut line = Line::new(name, PlotPoints::new(pts)).color(color).width(width);
-                        if name == "served" {
-                            // Served load as a filled area under the demand line: the gap
-                            // between them is unmet demand.
+                        if fill {
                             line = line.fill(0.0).fill_alpha(0.25);
                         }
                         pu.line(line);
