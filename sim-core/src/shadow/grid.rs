@@ -29,7 +29,7 @@ impl Grid {
     #[inline]
     pub fn index(&self, x: f64) -> usize {
         let y = (x - self.lo) / self.step;
-        if !(y >= 0.5) {
+        if y.is_nan() || y < 0.5 {
             return 0; // rounds to 0 or below, or NaN
         }
         if y >= self.n as f64 {

@@ -464,7 +464,7 @@ impl OwnHistogram {
         self.total[m] += self.unit;
     }
     /// Weight of bins `0..=bin`. The tree nodes are summed head first (the node covering the
-    /// lowest bins first), the order [`OwnHistogram::quantile`]'s descent accumulates them in,
+    /// lowest bins first), the order [`OwnHistogram::quantiles`]' descent accumulates them in,
     /// so both see bit-identical prefix sums.
     fn prefix(&self, m: usize, bin: usize) -> f64 {
         let base = m * (self.n + 1);
@@ -510,8 +510,8 @@ impl OwnHistogram {
     ///
     /// A Fenwick descent that accumulates the own prefix weight on the way down: O(log n) per
     /// quantile, where a bisection over [`Self::mixed_cdf`] is O(log² n). The CDF is
-    /// non-decreasing, so the bin found is the one a bisection finds. The `K` descents run in
-    /// lockstep: they are independent chains of dependent divisions, which the CPU overlaps.
+    /// non-decreasing, so the bin found is the one a bisection finds. The `K` descents are
+    /// independent and run side by side.
     fn quantiles<const K: usize>(&self, m: usize, ps: [f64; K], share: f64, pooled: &[f32]) -> [usize; K] {
         let base = m * (self.n + 1);
         let target = ps.map(|p| p - 1e-12);
