@@ -9,12 +9,15 @@
 //! workloads (`output.series`) and `R = duration / output.series_interval` the series rows
 //! per traced workload.
 //!
-//! - memory ≈ [`BASE_BYTES`] + `W·P·`[`BYTES_PER_WORKLOAD_POLICY`] + `T·R·P·`[`BYTES_PER_SERIES_ROW`]
+//! - memory ≈ [`BASE_BYTES`] + `W·Σ_p bytes(p)` + `T·R·P·`[`BYTES_PER_SERIES_ROW`], `bytes(p)`
+//!   [`BYTES_PER_WORKLOAD_ENGINE`] for the predictive engine and [`BYTES_PER_WORKLOAD_POLICY`]
+//!   for the others
 //!   (per-workload simulation state is bounded: profiler windows have a fixed length, so
 //!   memory does not grow with `S`; each traced series row is held in memory and then
 //!   formatted as four CSV lines). A sweep holds at most `threads` runs at once.
-//! - time ≈ `W·S·P / (`[`WORKLOAD_STEPS_PER_SEC`]` · min(threads, P))` (policies of one run
-//!   run in parallel, each on one thread); a sweep multiplies by runs / threads.
+//! - time ≈ `W·S·P / (`[`WORKLOAD_STEPS_PER_SEC`]` · threads)` (policies of one run run in
+//!   parallel, and one policy advances its workloads in parallel); a sweep multiplies by
+//!   runs / threads.
 //!
 //! Constants were measured on the development machine (x86-64, 2 shared cores, release
 //! build, `--threads 2`) with `/usr/bin/time -f "%M KB %e s" shadowsim run` on the quickstart
@@ -25,14 +28,19 @@
 //! depending on the policy. The constants below sit at or above those figures so that the
 //! guard refuses only what clearly cannot fit; the time estimate is an order of magnitude.
 
-use sim_core::scenario::{Scenario, SeriesSelect};
+use sim_core::scenario::{PolicySpec, Scenario, SeriesSelect};
 use sim_core::time::MS_PER_DAY;
 
 /// Memory of the process before any workload: binary, catalog, thread stacks, buffers.
 pub const BASE_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 /// Simulation state and results of one workload under one policy (plan, slot, profiler
-/// windows, shadow profile share, accumulators).
+/// windows, accumulators).
 pub const BYTES_PER_WORKLOAD_POLICY: f64 = 20.0 * 1024.0;
+/// The same under the predictive engine, which adds the workload's belief (own-reading
+/// histograms or filter state) and its share of the pooled shadow history. Measured: 2.92 GB
+/// peak for `scenarios/scale.ron` at full population over 12 days (96,386 workloads, one
+/// engine policy), 30.3 KB per workload.
+pub const BYTES_PER_WORKLOAD_ENGINE: f64 = 32.0 * 1024.0;
 /// One traced series row under one policy: the row in memory and its four CSV lines.
 pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
 /// Simulated workload-steps per second on one thread (release build, a mix of policies; a
@@ -63,6 +71,15 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         .sum();
     let steps = (duration_ms / (s.step.ms().max(1) as f64)).ceil();
     let policies = s.policies.len().max(1) as f64;
+    let per_workload: f64 = s
+        .policies
+        .iter()
+        .map(|p| match p {
+            PolicySpec::Engine(_) => BYTES_PER_WORKLOAD_ENGINE,
+            _ => BYTES_PER_WORKLOAD_POLICY,
+        })
+        .sum::<f64>()
+        .max(BYTES_PER_WORKLOAD_POLICY);
     let traced = match &s.output.series {
         SeriesSelect::None => 0.0,
         SeriesSelect::All => workloads,
@@ -70,10 +87,11 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         SeriesSelect::Names(names) => workloads.min(names.len() as f64),
     };
     let rows = (duration_ms / (s.output.series_interval.ms().max(1) as f64)).ceil();
-    let peak_bytes =
-        BASE_BYTES + workloads * policies * BYTES_PER_WORKLOAD_POLICY + traced * rows * policies * BYTES_PER_SERIES_ROW;
+    let peak_bytes = BASE_BYTES + workloads * per_workload + traced * rows * policies * BYTES_PER_SERIES_ROW;
     let workload_steps = workloads * steps * policies;
-    let parallel = (threads_or_cores(threads) as f64).min(policies).max(1.0);
+    // Policies run in parallel and each run advances its workloads in parallel between
+    // synchronization points: every thread is busy.
+    let parallel = (threads_or_cores(threads) as f64).max(1.0);
     Estimate {
         workloads,
         workload_steps,
@@ -229,5 +247,25 @@ mod tests {
         let sweep = estimate_sweep(&base.scenario, 10, 2);
         assert!((sweep.workload_steps - 10.0 * a.workload_steps).abs() < 1e-6);
         assert!(sweep.peak_bytes > a.peak_bytes);
+    }
+
+    #[test]
+    fn the_engine_estimate_covers_the_measured_scale_run() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/scale.ron")).unwrap_or_default();
+        let twelve_days = [("duration".to_string(), "\"12d\"".to_string())];
+        let Ok(run) = sim_core::scenario::parse_scenario("scale.ron", &text, &twelve_days) else {
+            panic!("scale.ron must load");
+        };
+        let e = estimate_run(&run.scenario, 2);
+        // Measured (README, Benchmarks): 2.92 GB peak RSS and 310 s on 2 cores. The guard must
+        // not underestimate memory; time is an order of magnitude.
+        assert!(e.peak_bytes >= 2.92e9, "{}", bytes(e.peak_bytes));
+        assert!(e.peak_bytes <= 1.5 * 2.92e9, "{}", bytes(e.peak_bytes));
+        assert!(
+            e.wall_secs > 310.0 / 3.0 && e.wall_secs < 310.0 * 3.0,
+            "{}",
+            e.wall_secs
+        );
     }
 }
