@@ -58,6 +58,9 @@ pub struct Estimate {
     pub peak_bytes: f64,
     /// Wall-clock time, seconds.
     pub wall_secs: f64,
+    /// Whether the scenario replays traces, whose workloads the estimate does not count
+    /// (their number is known only once the trace files are read).
+    pub has_traces: bool,
 }
 
 /// Estimates one run of `s` on `threads` worker threads (0 = one per core).
@@ -68,7 +71,7 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         .workloads
         .iter()
         .map(|w| f64::from(w.initial) + w.arrivals_per_day.max(0.0) * days)
-        .sum();
+        .fold(0.0, |a, x| a + x); // not `sum`: an empty f64 sum is -0.0, printed "-0"
     let steps = (duration_ms / (s.step.ms().max(1) as f64)).ceil();
     let policies = s.policies.len().max(1) as f64;
     let per_workload: f64 = s
@@ -97,6 +100,7 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         workload_steps,
         peak_bytes,
         wall_secs: workload_steps / (WORKLOAD_STEPS_PER_SEC * parallel),
+        has_traces: !s.traces.is_empty(),
     }
 }
 
@@ -112,6 +116,7 @@ pub fn estimate_sweep(s: &Scenario, runs: usize, threads: usize) -> Estimate {
         workload_steps: one.workload_steps * runs,
         peak_bytes: BASE_BYTES + (one.peak_bytes - BASE_BYTES) * concurrent,
         wall_secs: one.workload_steps * runs / (WORKLOAD_STEPS_PER_SEC * threads.max(1.0)),
+        has_traces: one.has_traces,
     }
 }
 
@@ -177,8 +182,13 @@ impl Estimate {
     /// run time 1 s (order of magnitude, release build)`.
     pub fn describe(&self) -> String {
         format!(
-            "estimate: about {:.0} workloads, {:.2e} workload-steps, peak memory {}, run time {} (order of magnitude, release build)",
+            "estimate: about {:.0} workloads{}, {:.2e} workload-steps, peak memory {}, run time {} (order of magnitude, release build)",
             self.workloads,
+            if self.has_traces {
+                " plus the replayed traces (not counted)"
+            } else {
+                ""
+            },
             self.workload_steps,
             bytes(self.peak_bytes),
             secs(self.wall_secs)

@@ -191,6 +191,33 @@ fn unknown_fields_warn_with_a_suggestion() {
 }
 
 #[test]
+fn a_cluster_too_small_for_the_population_is_a_warning_with_the_limiting_dimension() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 2 nodes × 10 t3 instances (5,000 Mbit/s each on a 50,000 Mbit/s node) = 20 < 25 workloads.
+    let p = write(
+        tmp.path(),
+        "small.ron",
+        quickstart()
+            .replacen("count: 20, cpu_cores: 96", "count: 2, cpu_cores: 96", 1)
+            .as_bytes(),
+    );
+    expect(
+        &validate(&p),
+        0,
+        &[
+            "small.ron: warning: cluster.nodes: the nodes hold at most 20 instances (10 per `node` node of \
+             the type that packs best, `t3.nano`, limited by net_mbps), fewer than the 25 workloads present \
+             at the start",
+            "small.ron: ok; estimate:",
+        ],
+    );
+    // The shipped quickstart fits: no such warning.
+    let o = validate(&repo("scenarios/quickstart.ron"));
+    expect(&o, 0, &["ok; estimate:"]);
+    assert!(!text(&o).contains("the nodes hold at most"), "{}", text(&o));
+}
+
+#[test]
 fn missing_unreadable_endless_and_folder_inputs() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nothere.ron");
