@@ -303,20 +303,31 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
         "workloads",
         format!("about {expected_total:.0} workloads expected, more than the limit of {MAX_WORKLOADS:.0}"),
     );
+    // Capacity for the initial population: every node filled with the type that packs best.
     let initial: u64 = s.workloads.iter().map(|w| u64::from(w.initial)).sum();
-    let node = s.cluster.nodes.first().map_or("", |n| n.name.as_str());
-    if let Some((slots, per_node, ty, dim)) = instance_slots(&s.cluster.nodes, &types)
-        && slots < initial
-    {
-        c.warn(
-            "cluster.nodes",
-            format!(
-                "the nodes hold at most {slots} instances ({per_node} per `{node}` node of the type that packs best, \
-                 `{ty}`, limited by {dim}), fewer than the {initial} workloads present at the start: expect \
-                 capacity denials (an instance reserves its type's full disk and network bandwidth \
-                 on its node; raise the nodes' count or their {dim})"
-            ),
-        );
+    let packed: Option<Vec<_>> = s
+        .cluster
+        .nodes
+        .iter()
+        .map(|n| packs_best([n.cpu_cores, n.mem_gib, n.disk_mbps, n.net_mbps], &types))
+        .collect();
+    if let (Some(packed), Some(first)) = (packed, s.cluster.nodes.first()) {
+        let slots = packed.iter().zip(&s.cluster.nodes).fold(0u64, |acc, (p, n)| {
+            acc.saturating_add(p.0.saturating_mul(u64::from(n.count)))
+        });
+        let (per_node, ty, dim) = packed[0];
+        if slots < initial {
+            c.warn(
+                "cluster.nodes",
+                format!(
+                    "the nodes hold at most {slots} instances ({per_node} per `{}` node of the type that packs best, \
+                     `{ty}`, limited by {dim}), fewer than the {initial} workloads present at the start: expect \
+                     capacity denials (an instance reserves its type's full disk and network bandwidth \
+                     on its node; raise the nodes' count or their {dim})",
+                    first.name
+                ),
+            );
+        }
     }
 
     // services
@@ -513,49 +524,32 @@ pub fn validate(s: &Scenario, file: &str) -> Vec<Diagnostic> {
     c.problems
 }
 
-/// How many instances the cluster can hold at most: every node filled with the type that fits
-/// the most copies on it. Returns (total, copies per node on the first node group, that type,
-/// the dimension that limits it), or `None` when there are no nodes or types, or a capacity
-/// is not a finite positive number (other checks report those).
-fn instance_slots(nodes: &[NodeGroupSpec], types: &[InstanceTypeSpec]) -> Option<(u64, u64, String, &'static str)> {
+/// The most copies of one instance type that fit on a node of capacity `cap` (cores, GiB,
+/// MB/s, Mbit/s): (copies, that type, the node dimension that limits it). `None` when no type
+/// needs anything or a figure is negative or not finite (other checks report those).
+fn packs_best(cap: [f64; 4], types: &[InstanceTypeSpec]) -> Option<(u64, &str, &'static str)> {
     const DIMS: [&str; 4] = ["cpu_cores", "mem_gib", "disk_mbps", "net_mbps"];
-    let first = nodes.first()?;
-    let mut total = 0u64;
-    let mut first_best: Option<(u64, String, &'static str)> = None;
-    for n in nodes {
-        let cap = [n.cpu_cores, n.mem_gib, n.disk_mbps, n.net_mbps];
-        if cap.iter().any(|x| !x.is_finite() || *x < 0.0) {
+    let bad = |x: &f64| !x.is_finite() || *x < 0.0;
+    if cap.iter().any(bad) {
+        return None;
+    }
+    let mut best: Option<(u64, &str, &str)> = None;
+    for t in types {
+        let need = [t.vcpus, t.mem_gib, t.disk_mbps, t.net_mbps];
+        if need.iter().any(bad) {
             return None;
         }
-        let mut best: Option<(u64, String, &'static str)> = None;
-        for t in types {
-            let need = [t.vcpus, t.mem_gib, t.disk_mbps, t.net_mbps];
-            if need.iter().any(|x| !x.is_finite() || *x < 0.0) {
-                return None;
-            }
-            let mut fit = u64::MAX;
-            let mut dim = DIMS[0];
-            for m in 0..4 {
-                if need[m] > 0.0 {
-                    let k = (cap[m] / need[m]).floor().min(u64::MAX as f64 / 4.0) as u64;
-                    if k < fit {
-                        fit = k;
-                        dim = DIMS[m];
-                    }
-                }
-            }
-            if fit != u64::MAX && best.as_ref().is_none_or(|b| fit > b.0) {
-                best = Some((fit, t.name.clone(), dim));
-            }
-        }
-        let (fit, name, dim) = best?;
-        total = total.saturating_add(fit.saturating_mul(u64::from(n.count)));
-        if std::ptr::eq(n, first) {
-            first_best = Some((fit, name, dim));
+        let fit = (0..4)
+            .filter(|&m| need[m] > 0.0)
+            .map(|m| ((cap[m] / need[m]).floor().min(u64::MAX as f64 / 4.0) as u64, DIMS[m]))
+            .min_by_key(|&(k, _)| k);
+        if let Some((k, dim)) = fit
+            && best.is_none_or(|b| k > b.0)
+        {
+            best = Some((k, t.name.as_str(), dim));
         }
     }
-    let (per_node, ty, dim) = first_best?;
-    Some((total, per_node, ty, dim))
+    best
 }
 
 fn archetype(c: &mut Checker<'_>, p: &str, a: &ArchetypeSpec, type_names: &[&str], step_ms: u64) {
