@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Regenerates the reference results: runs each experiment's sweep from scratch and draws its
-# figures. Usage (from anywhere):  results/regenerate.sh [EXPERIMENT...]   (default: all five)
+# Regenerates the reference results. Usage (from anywhere):
+#   results/regenerate.sh [EXPERIMENT...]        (default: all seven)
 #
-# For each experiment E: `shadowsim sweep experiments/E.ron` into target/results/E (a scratch
+# The five sweep experiments (cold-start, predictive-bursting, sensitivity, trigger,
+# burstable-suitability): `shadowsim sweep experiments/E.ron` into target/results/E (a scratch
 # folder: a rerun starts clean, an interrupted one can be resumed there with
 # `shadowsim sweep experiments/E.ron --out target/results/E --resume`), then summary.csv,
 # runs.csv, points.csv and manifest.ron are copied to results/E/ and `shadowsim plot` draws
-# tradeoff.png, by-point.png or by-policy.png and table.md there. results/E/README.md (the
-# question, the table and what it shows) is written by hand from table.md.
+# tradeoff.png, by-point.png or by-policy.png and table.md there.
+#
+# The two studies on real traces read ../shared/traces (beside the clone; not in the
+# repository) and are skipped, with the reason printed, where it is absent:
+# - planetlab-replay: four `shadowsim run scenarios/planetlab-replay.ron` runs (a warm-up day,
+#   then the test day) into target/results/planetlab-replay/run-DAY, scored by
+#   results/planetlab-replay/score.py (python3, standard library only) into summary.csv;
+# - bitbrains-forecast: `shadowsim forecast --trace-format opendc` into forecast.csv.
+#
+# results/E/README.md (the question, the table and what it shows) is written by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(cold-start predictive-bursting sensitivity trigger burstable-suitability)
+all=(cold-start predictive-bursting sensitivity trigger burstable-suitability planetlab-replay bitbrains-forecast)
+traces=../shared/traces
 experiments=("${@:-${all[@]}}")
 
 metrics_for() {
@@ -24,10 +34,41 @@ metrics_for() {
 
 cargo build --release --locked -p sim-cli
 bin=target/release/shadowsim
+
+planetlab_replay() {
+    local scratch=target/results/planetlab-replay runs=()
+    rm -rf "$scratch"
+    for pair in 20110303:20110306 20110306:20110309 20110309:20110322 20110322:20110325; do
+        local warm=${pair%:*} test=${pair#*:}
+        "$bin" run scenarios/planetlab-replay.ron --quiet --out "$scratch/run-$test" \
+            --set "traces[0].select.days=[\"$warm\", \"$test\"]"
+        runs+=("$test=$scratch/run-$test")
+    done
+    python3 results/planetlab-replay/score.py results/planetlab-replay/summary.csv 20110306 "${runs[@]}"
+}
+
+bitbrains_forecast() {
+    "$bin" forecast --trace-format opendc \
+        --train "$traces/bitbrains:20130813..20130902" \
+        --test "$traces/bitbrains:20130903..20130910" \
+        --out results/bitbrains-forecast/forecast.csv
+}
+
 for e in "${experiments[@]}"; do
+    echo "== $e"
+    case "$e" in
+        planetlab-replay | bitbrains-forecast)
+            dir=$traces/${e%%-*}
+            if [[ ! -d $dir ]]; then
+                echo "skipped: $dir not found (the real traces sit beside the clone, in ../shared/traces)"
+                continue
+            fi
+            if [[ $e == planetlab-replay ]]; then planetlab_replay; else bitbrains_forecast; fi
+            continue
+            ;;
+    esac
     scratch=target/results/$e
     rm -rf "$scratch"
-    echo "== $e"
     "$bin" sweep "experiments/$e.ron" --out "$scratch"
     mkdir -p "results/$e"
     cp "$scratch"/{summary.csv,runs.csv,points.csv,manifest.ron} "results/$e/"

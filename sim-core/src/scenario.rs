@@ -184,6 +184,49 @@ Scenario(
     }
 
     #[test]
+    fn shadow_families_take_defaults_for_omitted_fields() {
+        let text = MINIMAL
+            .replace("duration: \"1d\",", "duration: \"1d\", shadow: (family: Hmm(max_states: 4)),")
+            .replace(
+                "Threshold(up: 0.7)",
+                "Threshold(up: 0.7), Engine(name: \"q\", family: Quantile(half_life: \"2h\")), Engine(name: \"h\", family: Hmm())",
+            );
+        let l = parse_scenario("t.ron", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(
+            l.scenario.shadow.family,
+            ShadowFamily::Hmm {
+                states: None,
+                max_states: 4,
+                max_iterations: 20
+            }
+        );
+        let families: Vec<_> = l
+            .scenario
+            .policies
+            .iter()
+            .filter_map(|p| match p {
+                PolicySpec::Engine(e) => e.family.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            families,
+            vec![
+                ShadowFamily::Quantile {
+                    prior_weight: 2.0,
+                    half_life: Dur::hours(2)
+                },
+                ShadowFamily::Hmm {
+                    states: None,
+                    max_states: 6,
+                    max_iterations: 20
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_fields_warn_with_did_you_mean() {
         let text = MINIMAL.replace("duration:", "duraton: \"2d\", duration:");
         let l = parse_scenario("t.ron", &text, &[]).unwrap();

@@ -950,21 +950,43 @@ impl Default for ShadowSpec {
 pub enum ShadowFamily {
     /// Hour-of-week seasonal means plus a Gaussian HMM on the residual of all four metrics.
     Hmm {
-        /// Hidden states; `None`: chosen by BIC from 2 to `max_states` at the first fit.
+        /// Hidden states; `None` (default): chosen by BIC from 2 to `max_states` at the first
+        /// fit.
+        #[serde(default)]
         states: Option<u32>,
-        /// Upper end of the BIC search.
+        /// Upper end of the BIC search (default 6).
+        #[serde(default = "default_hmm_max_states")]
         max_states: u32,
-        /// EM iteration cap per refit (refits start from the previous model).
+        /// EM iteration cap per refit (refits start from the previous model; default 20).
+        #[serde(default = "default_hmm_max_iterations")]
         max_iterations: u32,
     },
     /// Hour-of-week empirical distributions, mixed with the workload's own recency-weighted
     /// readings.
     Quantile {
-        /// Weight of the pooled distribution in own-sample equivalents.
+        /// Weight of the pooled distribution in own-sample equivalents (default 2).
+        #[serde(default = "default_quantile_prior_weight")]
         prior_weight: f64,
-        /// Half-life of the weight of own readings.
+        /// Half-life of the weight of own readings (default 4 h).
+        #[serde(default = "default_quantile_half_life")]
         half_life: Dur,
     },
+}
+
+fn default_hmm_max_states() -> u32 {
+    6
+}
+
+fn default_hmm_max_iterations() -> u32 {
+    20
+}
+
+fn default_quantile_prior_weight() -> f64 {
+    2.0
+}
+
+fn default_quantile_half_life() -> Dur {
+    Dur::hours(4)
 }
 
 impl Default for ShadowFamily {
@@ -972,8 +994,8 @@ impl Default for ShadowFamily {
     /// evaluation (README, "Shadow profiles on real traces") and costs far less to refit.
     fn default() -> Self {
         ShadowFamily::Quantile {
-            prior_weight: 2.0,
-            half_life: Dur::hours(4),
+            prior_weight: default_quantile_prior_weight(),
+            half_life: default_quantile_half_life(),
         }
     }
 }
