@@ -176,3 +176,71 @@ fn run_rejects_bad_overrides_and_unwritable_output() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("cannot write results"), "{}", text(&o));
 }
+
+/// `forecast --bounds` on a synthetic scenario: each task's bound rows follow its methods'
+/// rows, in the order the tasks were asked for, and no task A method scores below the task A
+/// bound (it is the minimum over every band that depends on slice, date and time of day only).
+#[test]
+fn forecast_bounds_follow_their_task_and_bound_task_a() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("web.ron");
+    std::fs::write(
+        &scenario,
+        r#"Scenario(
+    seed: 3, duration: "3d", step: "5m",
+    archetypes: {
+        "web": (tags: ["web server"], nominal: (cpu_cores: 2.0, mem_gib: 4.0, disk_mbps: 10.0, net_mbps: 10.0),
+                load: (daily: Cosine(amplitude: 0.5, peak_hour: 14.0), noise: (sigma: 0.3, correlation_time: "10m")),
+                signature: (calls: {"read": 1.0})),
+    },
+    workloads: [(archetype: "web", initial: 8)],
+    policies: [Static()],
+)"#,
+    )
+    .unwrap();
+    let csv = dir.path().join("forecast.csv");
+    let o = bin()
+        .args([
+            "forecast",
+            "--tasks",
+            "B,A",
+            "--bounds",
+            "--train-days",
+            "2",
+            "--scenario",
+        ])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let table = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = table.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let names: Vec<String> = rows.iter().map(|r| format!("{} {}", r[0], r[1])).collect();
+    assert_eq!(
+        names,
+        [
+            "B shadow-hmm",
+            "B shadow-quantile",
+            "B global-quantile",
+            "B bound-vm-day",
+            "B bound-vm-hour",
+            "A shadow-hmm",
+            "A shadow-quantile",
+            "A global-quantile",
+            "A bound-slice-day-tod",
+        ]
+    );
+    let score = |r: &Vec<&str>| r[7].parse::<f64>().unwrap();
+    let bound = score(&rows[8]);
+    assert!(bound > 0.0);
+    for r in &rows[5..8] {
+        assert!(
+            score(r) >= bound,
+            "{} scores {} below the bound {bound}",
+            r[1],
+            score(r)
+        );
+    }
+}

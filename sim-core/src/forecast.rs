@@ -1,6 +1,7 @@
 //! Forecast evaluation on real traces: the protocol of `../shared/eval/FORECAST-PROTOCOL.md`
 //! (tasks A, B, C) and the methods compared on it.
 
+pub mod bounds;
 pub mod calibrate;
 pub mod data;
 pub mod methods;

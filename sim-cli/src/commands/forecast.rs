@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use sim_core::forecast::bounds;
 use sim_core::forecast::data::{self, DataSpec, Series};
 use sim_core::forecast::methods::{EmpiricalSettings, EmpiricalShadow, HmmSettings, HmmShadow};
 use sim_core::forecast::protocol::{self, Method};
@@ -38,6 +39,12 @@ pub struct Args {
     /// the HMM keeps the nominal levels).
     #[arg(long)]
     pub calibrate: bool,
+    /// Also score clairvoyant bounds: the best band of a given form, fitted on the test
+    /// readings themselves (rows `bound-slice-day-tod`, `bound-vm-day`, `bound-vm-hour`). They
+    /// are not forecasts; they show how low a method whose bands have that form could go
+    /// (for task A: any method).
+    #[arg(long)]
+    pub bounds: bool,
     /// Worker threads (0 = one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -95,7 +102,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     if train.is_empty() || test.is_empty() {
         return Err(Failure::input("no series to train on or to test"));
     }
-    let ev = pool
+    let mut ev = pool
         .install(|| {
             let hs = HmmSettings::default();
             let hmm = HmmShadow::fit(&train, hs)?;
@@ -120,6 +127,18 @@ pub fn exec(args: Args) -> Result<(), Failure> {
             Ok::<_, String>(protocol::evaluate(&train, &test, &methods, &tasks))
         })
         .map_err(Failure::run)?;
+    if args.bounds {
+        let scored = protocol::eligible(&train, &test);
+        let with_prev: Vec<usize> = scored
+            .iter()
+            .copied()
+            .filter(|&i| protocol::previous_day(&train, &test[i]).is_some())
+            .collect();
+        ev.rows.extend(bounds::rows(&test, &scored, &with_prev, &tasks));
+        // Each task's bound rows after its methods' rows (a stable sort by task).
+        let order = |t: char| tasks.iter().position(|&x| x == t).unwrap_or(tasks.len());
+        ev.rows.sort_by_key(|r| order(r.task));
+    }
     let csv = protocol::to_csv(&ev);
     crate::out(format_args!("{csv}"));
     crate::outln!(
