@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the reference results. Usage (from anywhere):
-#   results/regenerate.sh [EXPERIMENT...]        (default: all seven)
+#   results/regenerate.sh [EXPERIMENT...]        (default: all eight)
 #
 # The five sweep experiments (cold-start, predictive-bursting, sensitivity, trigger,
 # burstable-suitability): `shadowsim sweep experiments/E.ron` into target/results/E (a scratch
@@ -9,18 +9,20 @@
 # runs.csv, points.csv and manifest.ron are copied to results/E/ and `shadowsim plot` draws
 # tradeoff.png, by-point.png or by-policy.png and table.md there.
 #
-# The two studies on real traces read ../shared/traces (beside the clone; not in the
+# The three studies on real traces read ../shared/traces (beside the clone; not in the
 # repository) and are skipped, with the reason printed, where it is absent:
 # - planetlab-replay: four `shadowsim run scenarios/planetlab-replay.ron` runs (a warm-up day,
 #   then the test day) into target/results/planetlab-replay/run-DAY, scored by
 #   results/planetlab-replay/score.py (python3, standard library only) into summary.csv;
+# - planetlab-forecast: `shadowsim forecast --bounds` on the protocol's development split and
+#   two other splits of the five PlanetLab days, into one CSV per split;
 # - bitbrains-forecast: `shadowsim forecast --trace-format opendc` into forecast.csv.
 #
 # results/E/README.md (the question, the table and what it shows) is written by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(cold-start predictive-bursting sensitivity trigger burstable-suitability planetlab-replay bitbrains-forecast)
+all=(cold-start predictive-bursting sensitivity trigger burstable-suitability planetlab-replay planetlab-forecast bitbrains-forecast)
 traces=../shared/traces
 experiments=("${@:-${all[@]}}")
 
@@ -47,6 +49,16 @@ planetlab_replay() {
     python3 results/planetlab-replay/score.py results/planetlab-replay/summary.csv 20110306 "${runs[@]}"
 }
 
+planetlab_forecast() {
+    local p=$traces/planetlab
+    "$bin" forecast --bounds --train "$p:20110303,20110306,20110309" --test "$p:20110322,20110325" \
+        --out results/planetlab-forecast/dev.csv
+    "$bin" forecast --bounds --train "$p:20110322,20110325,20110303" --test "$p:20110306,20110309" \
+        --out results/planetlab-forecast/test-0306-0309.csv
+    "$bin" forecast --bounds --train "$p:20110306,20110309,20110322" --test "$p:20110325,20110303" \
+        --out results/planetlab-forecast/test-0325-0303.csv
+}
+
 bitbrains_forecast() {
     "$bin" forecast --trace-format opendc \
         --train "$traces/bitbrains:20130813..20130902" \
@@ -57,13 +69,17 @@ bitbrains_forecast() {
 for e in "${experiments[@]}"; do
     echo "== $e"
     case "$e" in
-        planetlab-replay | bitbrains-forecast)
+        planetlab-replay | planetlab-forecast | bitbrains-forecast)
             dir=$traces/${e%%-*}
             if [[ ! -d $dir ]]; then
                 echo "skipped: $dir not found (the real traces sit beside the clone, in ../shared/traces)"
                 continue
             fi
-            if [[ $e == planetlab-replay ]]; then planetlab_replay; else bitbrains_forecast; fi
+            case "$e" in
+                planetlab-replay) planetlab_replay ;;
+                planetlab-forecast) planetlab_forecast ;;
+                *) bitbrains_forecast ;;
+            esac
             continue
             ;;
     esac
