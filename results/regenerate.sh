@@ -75,11 +75,7 @@ for e in "${experiments[@]}"; do
                 echo "skipped: $dir not found (the real traces sit beside the clone, in ../shared/traces)"
                 continue
             fi
-            case "$e" in
-                planetlab-replay) planetlab_replay ;;
-                planetlab-forecast) planetlab_forecast ;;
-                *) bitbrains_forecast ;;
-            esac
+            "${e//-/_}" # the function of the same name
             continue
             ;;
     esac

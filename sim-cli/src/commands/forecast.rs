@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use sim_core::forecast::bounds;
 use sim_core::forecast::data::{self, DataSpec, Series};
 use sim_core::forecast::methods::{EmpiricalSettings, EmpiricalShadow, HmmSettings, HmmShadow};
 use sim_core::forecast::protocol::{self, Method};
@@ -102,7 +101,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     if train.is_empty() || test.is_empty() {
         return Err(Failure::input("no series to train on or to test"));
     }
-    let mut ev = pool
+    let ev = pool
         .install(|| {
             let hs = HmmSettings::default();
             let hmm = HmmShadow::fit(&train, hs)?;
@@ -124,21 +123,9 @@ pub fn exec(args: Args) -> Result<(), Failure> {
                 );
             }
             let methods: Vec<&dyn Method> = vec![&hmm, &slice, &global];
-            Ok::<_, String>(protocol::evaluate(&train, &test, &methods, &tasks))
+            Ok::<_, String>(protocol::evaluate(&train, &test, &methods, &tasks, args.bounds))
         })
         .map_err(Failure::run)?;
-    if args.bounds {
-        let scored = protocol::eligible(&train, &test);
-        let with_prev: Vec<usize> = scored
-            .iter()
-            .copied()
-            .filter(|&i| protocol::previous_day(&train, &test[i]).is_some())
-            .collect();
-        ev.rows.extend(bounds::rows(&test, &scored, &with_prev, &tasks));
-        // Each task's bound rows after its methods' rows (a stable sort by task).
-        let order = |t: char| tasks.iter().position(|&x| x == t).unwrap_or(tasks.len());
-        ev.rows.sort_by_key(|r| order(r.task));
-    }
     let csv = protocol::to_csv(&ev);
     crate::out(format_args!("{csv}"));
     crate::outln!(

@@ -36,24 +36,20 @@ pub const DAY_BOUND: &str = "bound-vm-day";
 /// Row name of the per-forecast-hour bound (task B).
 pub const HOUR_BOUND: &str = "bound-vm-hour";
 
-/// The `⌈nτ⌉`-th smallest of `v` (sorts `v`); `None` when `v` is empty.
-fn empirical_quantile(v: &mut [f64], tau: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let k = ((tau * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    Some(v[k - 1])
-}
-
 /// The band that minimises the summed interval score of the finite readings `ys` (their
 /// empirical 5 % and 95 % quantiles, with the median as point); `None` if none is finite.
 pub fn best_shared_band(ys: impl IntoIterator<Item = f64>) -> Option<Band> {
     let mut v: Vec<f64> = ys.into_iter().filter(|y| y.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    // The ⌈nτ⌉-th smallest.
+    let quantile = |tau: f64| v[((tau * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
     Some(Band {
-        lo: empirical_quantile(&mut v, ALPHA / 2.0)?,
-        point: empirical_quantile(&mut v, 0.5)?,
-        hi: empirical_quantile(&mut v, 1.0 - ALPHA / 2.0)?,
+        lo: quantile(ALPHA / 2.0),
+        point: quantile(0.5),
+        hi: quantile(1.0 - ALPHA / 2.0),
     })
 }
 
@@ -95,9 +91,9 @@ pub fn warm(test: &[Series], scored: &[usize]) -> (Scores, Scores) {
     let (mut day, mut hour) = (Scores::default(), Scores::default());
     for &i in scored {
         let v = &test[i].values;
-        score_group(v, first..STEPS.min(v.len()), &mut day);
+        score_group(v, first..STEPS, &mut day);
         for o in origins() {
-            score_group(v, o..(o + HORIZON).min(v.len()), &mut hour);
+            score_group(v, o..o + HORIZON, &mut hour);
         }
     }
     (day, hour)
@@ -109,34 +105,29 @@ pub fn repeat(test: &[Series], with_prev: &[usize]) -> Scores {
     let mut day = Scores::default();
     for &i in with_prev {
         let v = &test[i].values;
-        score_group(v, 0..STEPS.min(v.len()), &mut day);
+        score_group(v, 0..STEPS, &mut day);
     }
     day
 }
 
-/// The bound rows of `tasks`, in task order, for the series the protocol scores (`scored`:
-/// tasks A and B; `with_prev`: task C).
-pub fn rows(test: &[Series], scored: &[usize], with_prev: &[usize], tasks: &[char]) -> Vec<Row> {
-    let mut out = Vec::new();
-    let row = |task: char, method: &str, series: usize, scores: Scores| Row {
+/// The bound rows of `task`, for the series the protocol scores (`scored`: tasks A and B;
+/// `with_prev`: task C); none for an unknown task.
+pub fn rows(task: char, test: &[Series], scored: &[usize], with_prev: &[usize]) -> Vec<Row> {
+    let row = |method: &str, series: usize, scores: Scores| Row {
         task,
         method: method.to_string(),
         series,
         scores,
     };
-    for &task in tasks {
-        match task {
-            'A' => out.push(row('A', COLD_BOUND, scored.len(), cold(test, scored))),
-            'B' => {
-                let (day, hour) = warm(test, scored);
-                out.push(row('B', DAY_BOUND, scored.len(), day));
-                out.push(row('B', HOUR_BOUND, scored.len(), hour));
-            }
-            'C' => out.push(row('C', DAY_BOUND, with_prev.len(), repeat(test, with_prev))),
-            _ => {}
+    match task {
+        'A' => vec![row(COLD_BOUND, scored.len(), cold(test, scored))],
+        'B' => {
+            let (day, hour) = warm(test, scored);
+            vec![row(DAY_BOUND, scored.len(), day), row(HOUR_BOUND, scored.len(), hour)]
         }
+        'C' => vec![row(DAY_BOUND, with_prev.len(), repeat(test, with_prev))],
+        _ => Vec::new(),
     }
-    out
 }
 
 #[cfg(test)]
@@ -226,7 +217,10 @@ mod tests {
         assert!((day.interval_score() - 0.5).abs() < 1e-12);
         assert_eq!(hour.points, day.points);
         assert_eq!(hour.interval_score(), 0.0);
-        let rows = rows(&test, &[0], &[0], &['A', 'B', 'C']);
+        let rows: Vec<Row> = ['A', 'B', 'C']
+            .into_iter()
+            .flat_map(|t| rows(t, &test, &[0], &[0]))
+            .collect();
         let names: Vec<(char, &str)> = rows.iter().map(|r| (r.task, r.method.as_str())).collect();
         assert_eq!(
             names,

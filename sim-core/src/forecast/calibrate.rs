@@ -626,7 +626,7 @@ mod tests {
             model: Fixed::new(0.15),
             levels: TaskLevels::default(),
         };
-        let ev = crate::forecast::protocol::evaluate(&train, &test, &[&calibrated, &nominal], &['A', 'B', 'C']);
+        let ev = crate::forecast::protocol::evaluate(&train, &test, &[&calibrated, &nominal], &['A', 'B', 'C'], false);
         for pair in ev.rows.chunks(2) {
             let (cal, nom) = (&pair[0].scores, &pair[1].scores);
             assert!(

@@ -101,8 +101,15 @@ fn score_series(bands: &[Band], ys: &[f64]) -> Scores {
 }
 
 /// Runs the tasks for every method (in parallel over series; the sums are combined in series
-/// order, so results do not depend on the thread count).
-pub fn evaluate(train: &[Series], test: &[Series], methods: &[&dyn Method], tasks: &[char]) -> Evaluation {
+/// order, so results do not depend on the thread count). With `bounds`, each task's rows end
+/// with its clairvoyant bound rows ([`super::bounds`]), on the same series.
+pub fn evaluate(
+    train: &[Series],
+    test: &[Series],
+    methods: &[&dyn Method],
+    tasks: &[char],
+    bounds: bool,
+) -> Evaluation {
     let scored = eligible(train, test);
     let mut ev = Evaluation {
         test_series: test.len(),
@@ -144,6 +151,10 @@ pub fn evaluate(train: &[Series], test: &[Series], methods: &[&dyn Method], task
                 series,
                 scores,
             });
+        }
+        if bounds {
+            let c: Vec<usize> = with_prev.iter().map(|&(i, _)| i).collect();
+            ev.rows.extend(super::bounds::rows(task, test, &scored, &c));
         }
     }
     ev
