@@ -532,8 +532,14 @@ fn decide_all<P: Policy>(
     };
     if ahead.is_empty() {
         slots.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-            for (j, slot) in chunk.iter_mut().enumerate() {
-                decide_one(c * CHUNK + j, slot, &[]);
+            for j in 0..chunk.len() {
+                // The next workload's state is fetched while this one decides: a policy whose
+                // per-workload state outgrows the caches (the shadow engine's own-history
+                // trees, 5 KiB each) otherwise waits on memory at every step of its searches.
+                if let Some(s) = chunk.get(j + 1).filter(|n| n.active).and_then(|n| n.state.as_ref()) {
+                    policy.prefetch(s);
+                }
+                decide_one(c * CHUNK + j, &mut chunk[j], &[]);
             }
         });
     } else {

@@ -250,6 +250,9 @@ pub trait Policy: Sync {
     fn initial(&self, state: &mut Self::State, view: &View<'_>, ctx: &Ctx<'_>) -> Target;
     /// A decision at a control tick (no action keeps the allocation).
     fn decide(&self, state: &mut Self::State, view: &View<'_>, ctx: &Ctx<'_>) -> Decision;
+    /// Hints the memory the next [`Policy::decide`] on `state` will read into the cache (the
+    /// engine calls it one workload ahead). Must not change anything observable.
+    fn prefetch(&self, _state: &Self::State) {}
 }
 
 pub use sizing::{initial_target, target_for_need};

@@ -310,6 +310,12 @@ impl Policy for EnginePolicy {
         }
     }
 
+    fn prefetch(&self, state: &EngineState) {
+        if let Some(b) = &state.belief {
+            b.prefetch();
+        }
+    }
+
     fn decide(&self, state: &mut EngineState, view: &View<'_>, ctx: &Ctx<'_>) -> Decision {
         let settings = self.settings(view.tags);
         // 1. Belief: (re)build under the current model, absorb new samples.

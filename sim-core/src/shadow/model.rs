@@ -586,6 +586,14 @@ impl Belief {
         }
     }
 
+    /// Asks the CPU to bring the own-history tree into the cache (the quantile family; the
+    /// HMM's filter state is small).
+    pub fn prefetch(&self) {
+        if let Posterior::Quantile(own) = &self.posterior {
+            crate::fastmath::prefetch_slice(&own.tree);
+        }
+    }
+
     /// Whether predictions depend on the slot only, not on how many steps ahead (the quantile
     /// family: its steps are independent given the slot). Callers may then reuse a band or an
     /// exceedance probability across horizons that share a slot.
