@@ -258,11 +258,8 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                 };
                 let target = {
                     let future: &[[f64; 4]] = if lookahead > 0 { ahead[i].make_contiguous() } else { &[] };
-                    let mut state = slot.state.take();
-                    let view = view_of(model, slot, i, t, future, catalog);
-                    let target = state.as_mut().map(|s| policy.initial(s, &view, &ctx));
-                    slot.state = state;
-                    target
+                    let (view, state) = view_of(model, slot, i, t, future, catalog);
+                    state.map(|s| policy.initial(s, &view, &ctx))
                 };
                 if let (Some(target), true) = (target, audit_choice && slot.next_session == 1) {
                     let until = stop.ms().min(start.ms().saturating_add(crate::time::MS_PER_DAY));
@@ -479,31 +476,45 @@ fn end_session<S>(
     }
 }
 
+/// The policy's view of workload `i`, and its policy state, borrowed side by side (the state
+/// is not moved out of the slot and back: for the shadow engine it is a few hundred bytes).
 fn view_of<'a, S>(
     model: &'a Model,
-    slot: &'a Slot<S>,
+    slot: &'a mut Slot<S>,
     i: usize,
     now: SimTime,
     future: &'a [[f64; 4]],
     catalog: &crate::cluster::Catalog,
-) -> View<'a> {
+) -> (View<'a>, Option<&'a mut S>) {
     let plan = &model.population.workloads[i];
     let outcome = &model.tag_outcomes[i];
     let tags: &[u32] = if now >= outcome.known_from { &outcome.tags } else { &[] };
-    View {
+    let Slot {
+        state,
+        alloc,
+        profile,
+        session_start_ms,
+        first_arrival_ms,
+        ooms,
+        session_peak,
+        ..
+    } = slot;
+    let alloc: &'a alloc::Allocation = alloc;
+    let view = View {
         id: i as u32,
         plan,
         tags,
         now,
-        session_start: SimTime(slot.session_start_ms),
-        age: now.since(SimTime(slot.first_arrival_ms)),
-        alloc: slot.alloc.summary(catalog),
-        groups: &slot.alloc.groups,
-        profile: &slot.profile,
-        oom_count: slot.ooms,
+        session_start: SimTime(*session_start_ms),
+        age: now.since(SimTime(*first_arrival_ms)),
+        alloc: alloc.summary(catalog),
+        groups: &alloc.groups,
+        profile,
+        oom_count: *ooms,
         future,
-        session_peak: slot.session_peak,
-    }
+        session_peak: *session_peak,
+    };
+    (view, state.as_mut())
 }
 
 fn decide_all<P: Policy>(
@@ -519,16 +530,13 @@ fn decide_all<P: Policy>(
         if !slot.active {
             return;
         }
-        let mut state = slot.state.take();
-        if let Some(s) = state.as_mut() {
-            let view = view_of(model, slot, i, t, future, catalog);
-            let d = policy.decide(s, &view, ctx);
-            slot.action = d.action;
-            if let (Some(band), Some(tr)) = (d.band, slot.trace.as_deref_mut()) {
-                tr.note_band(t.ms(), &band);
-            }
+        let (view, state) = view_of(model, slot, i, t, future, catalog);
+        let Some(s) = state else { return };
+        let d = policy.decide(s, &view, ctx);
+        slot.action = d.action;
+        if let (Some(band), Some(tr)) = (d.band, slot.trace.as_deref_mut()) {
+            tr.note_band(t.ms(), &band);
         }
-        slot.state = state;
     };
     if ahead.is_empty() {
         slots.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
