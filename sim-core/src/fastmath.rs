@@ -35,6 +35,18 @@ pub fn exp(x: f64) -> f64 {
     p * s1 * s2
 }
 
+/// Cache line size assumed by [`prefetch_slice`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+const LINE_BYTES: usize = 64;
+
+/// Offsets of every cache line that `bytes` bytes starting at address `addr` touch, counted
+/// from the start of the first of those lines (none for no bytes).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn lines_touched(addr: usize, bytes: usize) -> std::iter::StepBy<std::ops::Range<usize>> {
+    let end = if bytes == 0 { 0 } else { addr % LINE_BYTES + bytes };
+    (0..end).step_by(LINE_BYTES)
+}
+
 /// Hints the CPU to load every cache line of `data` into its caches (no effect on results; a
 /// no-op off x86-64).
 ///
@@ -44,22 +56,16 @@ pub fn exp(x: f64) -> f64 {
 pub fn prefetch_slice<T>(data: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
-        const LINE: usize = 64;
         let start = data.as_ptr().cast::<i8>();
-        // From the start of the first line `data` touches to the end of the last one.
-        let lead = start.addr() % LINE;
-        let end = lead + std::mem::size_of_val(data);
-        let mut off = 0;
-        while off < end {
-            let line = start.wrapping_sub(lead).wrapping_add(off);
+        let first_line = start.wrapping_sub(start.addr() % LINE_BYTES);
+        for off in lines_touched(start.addr(), std::mem::size_of_val(data)) {
             // SAFETY: a prefetch is only a hint: it never faults, reads nothing into the
-            // program and changes no architectural state. `line` lies in a cache line that
-            // `data` occupies (computed with wrapping arithmetic, never dereferenced).
+            // program and changes no architectural state. The address lies in a cache line
+            // that `data` occupies (computed with wrapping arithmetic, never dereferenced).
             #[allow(unsafe_code)]
             unsafe {
-                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(line);
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(first_line.wrapping_add(off));
             }
-            off += LINE;
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -70,20 +76,25 @@ pub fn prefetch_slice<T>(data: &[T]) {
 mod tests {
     use super::*;
 
+    /// Every line from the one holding the first byte to the one holding the last, once each:
+    /// the count is checked against line numbers computed byte by byte.
     #[test]
-    fn prefetch_accepts_any_slice() {
-        // A hint with no observable effect: all that can be checked is that no length or
-        // alignment makes it fault, and that the data is untouched.
-        let bytes: Vec<u8> = (0..=255).collect();
-        for from in 0..70 {
-            for len in [0, 1, 63, 64, 65, 130] {
-                if from + len <= bytes.len() {
-                    prefetch_slice(&bytes[from..from + len]);
+    fn prefetch_covers_exactly_the_lines_a_slice_touches() {
+        for addr in 0..200 {
+            for bytes in [0, 1, 8, 63, 64, 65, 130, 5184] {
+                let offs: Vec<usize> = lines_touched(addr, bytes).collect();
+                let lines: std::collections::BTreeSet<usize> = (addr..addr + bytes).map(|b| b / 64).collect();
+                assert_eq!(offs.len(), lines.len(), "addr {addr} bytes {bytes}");
+                let first = addr / 64 * 64;
+                for (o, l) in offs.iter().zip(&lines) {
+                    assert_eq!((first + o) / 64, *l, "addr {addr} bytes {bytes}");
                 }
             }
         }
+        // And the hint itself accepts any slice, empty and unaligned ones included.
+        let v: Vec<u8> = (0..=255).collect();
+        prefetch_slice(&v[3..200]);
         prefetch_slice::<f64>(&[]);
-        assert!(bytes.iter().enumerate().all(|(i, &b)| usize::from(b) == i));
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub fn best_shared_band(ys: impl IntoIterator<Item = f64>) -> Option<Band> {
     })
 }
 
-/// Scores `ys` (indices `steps` of a series) against their own best shared band.
+/// Scores the readings `values[t]`, `t` in `steps`, against their own best shared band.
 fn score_group(values: &[f64], steps: impl Iterator<Item = usize> + Clone, into: &mut Scores) {
     if let Some(b) = best_shared_band(steps.clone().map(|t| values[t])) {
         for t in steps {
