@@ -14,9 +14,11 @@ pub fn exp(x: f64) -> f64 {
     const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     const INV_LN2: f64 = std::f64::consts::LOG2_E;
-    // Round to nearest by the 1.5·2^52 trick (no libm call on baseline x86-64).
+    // Round to nearest by the 1.5·2^52 trick (no libm call on baseline x86-64): `shifted`
+    // lies in [2^52, 2^53), where doubles are the integers, so its low bits hold `k`.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let k = (x * INV_LN2 + SHIFT) - SHIFT;
+    let shifted = x * INV_LN2 + SHIFT;
+    let k = shifted - SHIFT;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     let r2 = r * r;
     let r4 = r2 * r2;
@@ -27,12 +29,12 @@ pub fn exp(x: f64) -> f64 {
     let d = 1.0 / 720.0 + r * (1.0 / 5_040.0);
     let e = 1.0 / 40_320.0 + r * (1.0 / 362_880.0) + r2 * (1.0 / 3_628_800.0);
     let p = (a + r2 * b) + r4 * (c + r2 * d) + r8 * e;
-    let ki = k as i64;
-    // 2^k split in two factors so that k in [-1010, 1010] stays representable.
-    let half = ki / 2;
-    let s1 = f64::from_bits(((half + 1023) as u64) << 52);
-    let s2 = f64::from_bits(((ki - half + 1023) as u64) << 52);
-    p * s1 * s2
+    // 2^k built from `shifted`'s bits: SHIFT's low 12 bits are zero, so the low 12 bits of
+    // `shifted.to_bits() + 1023` are the biased exponent k + 1023, which lies in [13, 2033]
+    // for |k| <= 1010. Both 2^k and p·2^k (p in [0.7, 1.5]) are normal doubles, so the product
+    // is exact: the same value as scaling by two halves of 2^k, without an f64 -> int
+    // conversion on the dependency chain.
+    p * f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52)
 }
 
 /// Cache line size assumed by [`prefetch_slice`].
@@ -95,6 +97,56 @@ mod tests {
         let v: Vec<u8> = (0..=255).collect();
         prefetch_slice(&v[3..200]);
         prefetch_slice::<f64>(&[]);
+    }
+
+    /// The previous form of [`exp`] (2^k as two factors from an integer conversion), kept as
+    /// the reference: the simulator's results depend on every bit of `exp`.
+    fn exp_two_factors(x: f64) -> f64 {
+        let x = x.clamp(-700.0, 700.0);
+        const SHIFT: f64 = 6_755_399_441_055_744.0;
+        let k = (x * std::f64::consts::LOG2_E + SHIFT) - SHIFT;
+        let r = (x - k * 6.931_471_803_691_238e-1) - k * 1.908_214_929_270_587_7e-10;
+        let (r2, r4) = (r * r, r * r * (r * r));
+        let r8 = r4 * r4;
+        let a = 1.0 + r;
+        let b = 0.5 + r * (1.0 / 6.0);
+        let c = 1.0 / 24.0 + r * (1.0 / 120.0);
+        let d = 1.0 / 720.0 + r * (1.0 / 5_040.0);
+        let e = 1.0 / 40_320.0 + r * (1.0 / 362_880.0) + r2 * (1.0 / 3_628_800.0);
+        let p = (a + r2 * b) + r4 * (c + r2 * d) + r8 * e;
+        let ki = k as i64;
+        let half = ki / 2;
+        let s1 = f64::from_bits(((half + 1023) as u64) << 52);
+        let s2 = f64::from_bits(((ki - half + 1023) as u64) << 52);
+        p * s1 * s2
+    }
+
+    #[test]
+    fn exp_is_bit_identical_to_the_two_factor_form() {
+        let mut x = -720.0;
+        while x < 720.0 {
+            for y in [x, -x, x * 1e-3, x * 1e-9] {
+                assert_eq!(exp(y).to_bits(), exp_two_factors(y).to_bits(), "x = {y}");
+            }
+            x += 0.000_731;
+        }
+        for y in [
+            -700.0,
+            700.0,
+            -699.999_9,
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            -1e300,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(exp(y).to_bits(), exp_two_factors(y).to_bits(), "x = {y}");
+        }
+        assert!(exp(f64::NAN).is_nan() && exp_two_factors(f64::NAN).is_nan());
+        // Golden bits (e itself is 0x4005_BF0A_8B14_5769: the polynomial is 6e-14 off).
+        assert_eq!(exp(1.0).to_bits(), 0x4005_BF0A_8B14_5662);
     }
 
     #[test]
