@@ -4,6 +4,8 @@
 //!  SessionStart ─► deploy initial allocation (policy.initial) ─► ready at once
 //!  Step (every `step`, all active workloads in parallel):
 //!       account [last, t) exactly ─► profiler sample ─► demand for [t, t+step)
+//!       (steps with no other event between them run as one batch: each workload takes
+//!       them all in turn while its state is in the caches; see `step_batch`)
 //!  PolicyTick (every policy interval):
 //!       decide per workload in parallel ─► apply commands serially (resource manager:
 //!       placement on nodes, denials, provisioning delay) ─► InstanceReady events
@@ -54,7 +56,7 @@ pub struct RunOptions {
     pub traced: Vec<bool>,
     /// Check invariants on every segment and at the end (slower; for tests).
     pub check_invariants: bool,
-    /// Progress and cancellation (checked once per step event).
+    /// Progress and cancellation (checked once per batch of steps, at most 64 steps).
     pub control: Option<std::sync::Arc<crate::control::Control>>,
 }
 
@@ -80,7 +82,7 @@ pub struct PolicyRun {
     pub policy: String,
     /// Per workload, in population order.
     pub workloads: Vec<WorkloadOutcome>,
-    /// Events processed.
+    /// Events processed (every step counted, batched or not).
     pub events: u64,
     /// Workload-steps simulated (active workloads × steps).
     pub workload_steps: u64,
@@ -157,6 +159,8 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
     }
     let mut broken: Vec<String> = Vec::new();
     let mut workload_steps = 0u64;
+    // Steps run inside a batch without an event of their own (counted in `events`).
+    let mut batched_steps = 0u64;
 
     let generate = |slot: &mut Slot<P::State>, idx: usize, t_ms: u64| -> [f64; 4] {
         let w = &pop[idx];
@@ -299,15 +303,21 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                         cancelled = true;
                         break;
                     }
-                    c.advance(1);
                 }
-                workload_steps += active;
                 let series_ms = acct.series_ms.max(1);
                 if t_ms > 0 && t_ms % series_ms == 0 {
                     timeline.push(snapshot(&slots, t_ms, active));
                 }
-                let close = t_ms % interval_ms.max(1) == 0;
-                let week_slot = slot_of(model, t_ms, interval_ms);
+                // The steps that run back to back: nothing else happens between them.
+                let batch = step_batch(t_ms, step_ms, end_ms, q.next_time(), series_ms, |s| {
+                    (s % interval_ms.max(1) == 0, slot_of(model, s, interval_ms))
+                });
+                let steps = batch.len() as u64;
+                batched_steps += steps - 1;
+                workload_steps += active * steps;
+                if let Some(c) = &opts.control {
+                    c.advance(steps);
+                }
                 let chunks = slots.par_chunks_mut(CHUNK);
                 if lookahead == 0 {
                     chunks.enumerate().for_each(|(c, chunk)| {
@@ -315,12 +325,14 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                             if !slot.active {
                                 continue;
                             }
-                            slot.account(&acct, t_ms);
-                            slot.note_step_end(step_ms);
-                            if close {
-                                slot.profile.close_interval(t, week_slot);
+                            for st in &batch {
+                                slot.account(&acct, st.t_ms);
+                                slot.note_step_end(step_ms);
+                                if st.close {
+                                    slot.profile.close_interval(SimTime(st.t_ms), st.week_slot);
+                                }
+                                slot.demand = generate(slot, c * CHUNK + j, st.t_ms);
                             }
-                            slot.demand = generate(slot, c * CHUNK + j, t_ms);
                         }
                     });
                 } else {
@@ -332,26 +344,29 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                                 if !slot.active {
                                     continue;
                                 }
-                                slot.account(&acct, t_ms);
-                                slot.note_step_end(step_ms);
-                                if close {
-                                    slot.profile.close_interval(t, week_slot);
+                                for st in &batch {
+                                    slot.account(&acct, st.t_ms);
+                                    slot.note_step_end(step_ms);
+                                    if st.close {
+                                        slot.profile.close_interval(SimTime(st.t_ms), st.week_slot);
+                                    }
+                                    if st.t_ms > slot.session_start_ms {
+                                        dq.pop_front();
+                                    }
+                                    if slot.next_gen_ms < slot.session_end_ms {
+                                        let gen_t = slot.next_gen_ms;
+                                        let d = generate(slot, c * CHUNK + j, gen_t);
+                                        dq.push_back(d);
+                                        slot.next_gen_ms += step_ms;
+                                    }
+                                    slot.demand = dq.front().copied().unwrap_or([0.0; 4]);
                                 }
-                                if t_ms > slot.session_start_ms {
-                                    dq.pop_front();
-                                }
-                                if slot.next_gen_ms < slot.session_end_ms {
-                                    let gen_t = slot.next_gen_ms;
-                                    let d = generate(slot, c * CHUNK + j, gen_t);
-                                    dq.push_back(d);
-                                    slot.next_gen_ms += step_ms;
-                                }
-                                slot.demand = dq.front().copied().unwrap_or([0.0; 4]);
                             }
                         });
                 }
-                if t_ms + step_ms < end_ms {
-                    q.push(SimTime(t_ms + step_ms), EventKind::Step, 0, 0);
+                let next_ms = batch[batch.len() - 1].t_ms + step_ms;
+                if next_ms < end_ms {
+                    q.push(SimTime(next_ms), EventKind::Step, 0, 0);
                 }
             }
             EventKind::Refit => {
@@ -432,7 +447,7 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
         cancelled,
         timeline,
         policy: policy.name().to_string(),
-        events: q.processed(),
+        events: q.processed() + batched_steps,
         workload_steps,
         workloads: slots
             .into_iter()
@@ -444,6 +459,51 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                 }),
             })
             .collect(),
+    }
+}
+
+/// Longest run of steps executed back to back in one pass over the workloads.
+const MAX_BATCH_STEPS: usize = 64;
+
+/// One step of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BatchStep {
+    /// Start of the step (the end of the step accounted before it), ms.
+    t_ms: u64,
+    /// Whether a profiler interval closes at `t_ms`.
+    close: bool,
+    /// Hour-of-week slot of the interval closing at `t_ms`.
+    week_slot: u8,
+}
+
+/// The steps from `t_ms` on that can run back to back, each workload taking all of them in
+/// turn while its state is in the caches: every step strictly before the next queued event
+/// (`next_event_ms`; the next step is not queued yet), before the end of the run and before the
+/// next timeline snapshot (a multiple of `series_ms`, taken across all workloads), at most
+/// [`MAX_BATCH_STEPS`]. Nothing else can touch a workload between such steps, and the steps
+/// of one workload run in order, so batching changes no result.
+fn step_batch(
+    t_ms: u64,
+    step_ms: u64,
+    end_ms: u64,
+    next_event: Option<SimTime>,
+    series_ms: u64,
+    interval: impl Fn(u64) -> (bool, u8),
+) -> Vec<BatchStep> {
+    let limit_ms = next_event.map_or(end_ms, |e| e.ms().min(end_ms));
+    let mut batch = Vec::with_capacity(MAX_BATCH_STEPS);
+    let mut s = t_ms;
+    loop {
+        let (close, week_slot) = interval(s);
+        batch.push(BatchStep {
+            t_ms: s,
+            close,
+            week_slot,
+        });
+        s += step_ms.max(1);
+        if batch.len() == MAX_BATCH_STEPS || s >= limit_ms || s.is_multiple_of(series_ms.max(1)) {
+            return batch;
+        }
     }
 }
 
@@ -677,4 +737,48 @@ fn demand_ahead(
     steps
         .map(|t| g.step(arch, &w.traits, &w.nominal, t, model.calendar.week_ms(SimTime(t))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: u64 = 60_000;
+
+    fn times(b: &[BatchStep]) -> Vec<u64> {
+        b.iter().map(|s| s.t_ms / MIN).collect()
+    }
+
+    #[test]
+    fn a_batch_stops_before_the_next_event_snapshot_or_end() {
+        let none = |_| (false, 0);
+        // Steps of 5 min from 0; snapshots every hour; the next event at 23 min.
+        let b = step_batch(0, 5 * MIN, 1_000 * MIN, Some(SimTime(23 * MIN)), 60 * MIN, none);
+        assert_eq!(times(&b), vec![0, 5, 10, 15, 20]);
+        // An event exactly on a step: that step waits for it (kinds order the tie).
+        let b = step_batch(0, 5 * MIN, 1_000 * MIN, Some(SimTime(20 * MIN)), 60 * MIN, none);
+        assert_eq!(times(&b), vec![0, 5, 10, 15]);
+        // The hourly snapshot is taken between batches, before the step at 60 min.
+        let b = step_batch(30 * MIN, 5 * MIN, 1_000 * MIN, None, 60 * MIN, none);
+        assert_eq!(times(&b), vec![30, 35, 40, 45, 50, 55]);
+        // The end of the run.
+        let b = step_batch(0, 5 * MIN, 12 * MIN, None, 60 * MIN, none);
+        assert_eq!(times(&b), vec![0, 5, 10]);
+        // An event due now still lets the current step run, alone.
+        let b = step_batch(10 * MIN, 5 * MIN, 1_000 * MIN, Some(SimTime(10 * MIN)), 60 * MIN, none);
+        assert_eq!(times(&b), vec![10]);
+        // At most MAX_BATCH_STEPS.
+        let b = step_batch(MIN, MIN, u64::MAX, None, u64::MAX, none);
+        assert_eq!(b.len(), MAX_BATCH_STEPS);
+        assert_eq!(b[MAX_BATCH_STEPS - 1].t_ms, MAX_BATCH_STEPS as u64 * MIN);
+    }
+
+    #[test]
+    fn each_batch_step_carries_its_own_profiler_interval() {
+        let b = step_batch(0, 5 * MIN, 1_000 * MIN, None, 60 * MIN, |s| {
+            (s % (10 * MIN) == 0, (s / MIN) as u8)
+        });
+        let got: Vec<(u64, bool, u8)> = b.iter().map(|s| (s.t_ms / MIN, s.close, s.week_slot)).collect();
+        assert_eq!(got[..3], [(0, true, 0), (5, false, 5), (10, true, 10)]);
+    }
 }

@@ -72,6 +72,10 @@ impl Queue {
         }
         e
     }
+    /// The time of the next event, if any (it stays queued).
+    pub fn next_time(&self) -> Option<SimTime> {
+        self.heap.peek().map(|Reverse(e)| e.time)
+    }
     /// Events processed so far.
     pub fn processed(&self) -> u64 {
         self.processed
