@@ -478,7 +478,7 @@ struct BatchStep {
 
 /// The steps from `t_ms` on that can run back to back, each workload taking all of them in
 /// turn while its state is in the caches: every step strictly before the next queued event
-/// (`next_event_ms`; the next step is not queued yet), before the end of the run and before the
+/// (`next_event`; the next step is not queued yet), before the end of the run and before the
 /// next timeline snapshot (a multiple of `series_ms`, taken across all workloads), at most
 /// [`MAX_BATCH_STEPS`]. Nothing else can touch a workload between such steps, and the steps
 /// of one workload run in order, so batching changes no result.
