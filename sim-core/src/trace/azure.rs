@@ -229,16 +229,9 @@ impl Iterator for AzureVmTable {
                 Ok(Some((no, Line::Text(t)))) => (no, parse_vm(no, t, &self.opts)),
                 Ok(Some((no, Line::TooLong))) => (no, Err("line longer than 1 MiB (binary data?)".into())),
             };
-            self.report.rows += 1;
-            match parsed {
-                Ok(vm) => return Some(Ok(vm)),
-                Err(msg) => {
-                    let issue = Issue::at(&self.label, no, msg);
-                    if let Err(e) = self.report.bad_row(&self.opts.import, issue) {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                }
+            if let Some(item) = self.report.take_row(&self.opts.import, &self.label, no, parsed) {
+                self.done = item.is_err();
+                return Some(item);
             }
         }
         None

@@ -239,16 +239,9 @@ impl Iterator for GwaReader {
                 Ok(Some((no, Line::Text(t)))) => (no, parse_row(no, t)),
                 Ok(Some((no, Line::TooLong))) => (no, Err("line longer than 1 MiB (binary data?)".into())),
             };
-            self.report.rows += 1;
-            match parsed {
-                Ok(row) => return Some(Ok(row)),
-                Err(msg) => {
-                    let issue = Issue::at(&self.label, no, msg);
-                    if let Err(e) = self.report.bad_row(&self.opts, issue) {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                }
+            if let Some(item) = self.report.take_row(&self.opts, &self.label, no, parsed) {
+                self.done = item.is_err();
+                return Some(item);
             }
         }
         None

@@ -177,16 +177,9 @@ impl Iterator for NeutralReader {
                 }
                 Ok(Some((line, record))) => (line, parse_record(line, record)),
             };
-            self.report.rows += 1;
-            match parsed {
-                Ok(r) => return Some(Ok(r)),
-                Err(msg) => {
-                    let issue = Issue::at(self.rows.label(), line, msg);
-                    if let Err(e) = self.report.bad_row(&self.opts, issue) {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                }
+            if let Some(item) = self.report.take_row(&self.opts, self.rows.label(), line, parsed) {
+                self.done = item.is_err();
+                return Some(item);
             }
         }
         None

@@ -245,16 +245,9 @@ impl Iterator for OpenDcReader {
                     fields(record, &TRACE_HEADER).and_then(|f| parse_fragment(line, f)),
                 ),
             };
-            self.report.rows += 1;
-            match parsed {
-                Ok(f) => return Some(Ok(f)),
-                Err(msg) => {
-                    let issue = Issue::at(&self.label(), line, msg);
-                    if let Err(e) = self.report.bad_row(&self.opts, issue) {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
-                }
+            if let Some(item) = self.report.take_row(&self.opts, &self.label(), line, parsed) {
+                self.done = item.is_err();
+                return Some(item);
             }
         }
         None

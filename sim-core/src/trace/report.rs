@@ -156,6 +156,23 @@ impl ImportReport {
             }
         }
     }
+    /// Counts one data row of a streaming reader and says what the reader yields for it: the
+    /// parsed row; `None` for a bad row recorded under [`BadRows::Skip`] (read on); or, for a
+    /// bad row under [`BadRows::Fail`], the error that ends the stream. `line` is the row's
+    /// line in `file`, where a message names it.
+    pub(crate) fn take_row<T>(
+        &mut self,
+        opts: &ImportOptions,
+        file: &str,
+        line: u64,
+        parsed: Result<T, String>,
+    ) -> Option<Result<T, TraceError>> {
+        self.rows += 1;
+        match parsed {
+            Ok(row) => Some(Ok(row)),
+            Err(msg) => self.bad_row(opts, Issue::at(file, line, msg)).err().map(Err),
+        }
+    }
     /// Records a note.
     pub(crate) fn note(&mut self, opts: &ImportOptions, issue: Issue) {
         self.notes.record(issue, opts.max_messages);
