@@ -245,7 +245,7 @@ impl Iterator for OpenDcReader {
                     fields(record, &TRACE_HEADER).and_then(|f| parse_fragment(line, f)),
                 ),
             };
-            if let Some(item) = self.report.take_row(&self.opts, &self.label(), line, parsed) {
+            if let Some(item) = self.report.take_row(&self.opts, self.rows.label(), line, parsed) {
                 self.done = item.is_err();
                 return Some(item);
             }
