@@ -291,13 +291,9 @@ fn read_tags(
     let label = rows.label().to_string();
     let mut out: BTreeMap<(String, String), VmDay> = BTreeMap::new();
     while let Some((line, record)) = rows.next_row()? {
-        report.rows += 1;
-        let day = match fields(record, &TAGS_HEADER).and_then(|f| parse_tags_row(f, line)) {
-            Ok(day) => day,
-            Err(msg) => {
-                report.bad_row(opts, Issue::at(&label, line, msg))?;
-                continue;
-            }
+        let parsed = fields(record, &TAGS_HEADER).and_then(|f| parse_tags_row(f, line));
+        let Some(day) = report.take_row(opts, &label, line, parsed).transpose()? else {
+            continue; // a bad row, recorded
         };
         if wanted.is_some_and(|w| !w.contains(&day.date)) {
             continue;
