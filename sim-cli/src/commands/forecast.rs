@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use sim_core::forecast::boosted::{BoostSettings, BoostedShadow};
 use sim_core::forecast::data::{self, DataSpec, Series};
 use sim_core::forecast::methods::{EmpiricalSettings, EmpiricalShadow, HmmSettings, HmmShadow};
 use sim_core::forecast::protocol::{self, Method};
@@ -122,7 +123,15 @@ pub fn exec(args: Args) -> Result<(), Failure> {
                     slice.levels, global.levels
                 );
             }
-            let methods: Vec<&dyn Method> = vec![&hmm, &slice, &global];
+            let boost = tasks.contains(&'B').then(|| {
+                let fitted = BoostedShadow::fit(&train, &slice, BoostSettings::default());
+                eprintln!("shadow-boost: fitted by {:.1} s", started.elapsed().as_secs_f64());
+                fitted
+            });
+            let mut methods: Vec<&dyn Method> = vec![&hmm, &slice, &global];
+            if let Some(b) = &boost {
+                methods.push(b);
+            }
             Ok::<_, String>(protocol::evaluate(&train, &test, &methods, &tasks, args.bounds))
         })
         .map_err(Failure::run)?;
