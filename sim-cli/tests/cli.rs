@@ -224,6 +224,7 @@ fn forecast_bounds_follow_their_task_and_bound_task_a() {
             "B shadow-hmm",
             "B shadow-quantile",
             "B global-quantile",
+            "B shadow-boost",
             "B bound-vm-day",
             "B bound-vm-hour",
             "A shadow-hmm",
@@ -233,9 +234,9 @@ fn forecast_bounds_follow_their_task_and_bound_task_a() {
         ]
     );
     let score = |r: &Vec<&str>| r[7].parse::<f64>().unwrap();
-    let bound = score(&rows[8]);
+    let bound = score(&rows[9]);
     assert!(bound > 0.0);
-    for r in &rows[5..8] {
+    for r in &rows[6..9] {
         assert!(
             score(r) >= bound,
             "{} scores {} below the bound {bound}",
