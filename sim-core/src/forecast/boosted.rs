@@ -163,17 +163,20 @@ pub struct BoostedShadow<'a> {
 }
 
 impl<'a> BoostedShadow<'a> {
-    /// Fits the two quantile models on `train` (the shadow is already fitted on it).
+    /// Fits the two quantile models on `train` (the shadow is already fitted on it). Without a
+    /// single training row (no series reaches past its first origin and hour) the method is
+    /// the shadow itself.
     pub fn fit(train: &[Series], shadow: &'a dyn Method, settings: BoostSettings) -> BoostedShadow<'a> {
         let rows = training_rows(train);
         let lo = QuantileBoost::fit(&rows, 0.05, &settings.trees);
         let hi = QuantileBoost::fit(&rows, 0.95, &settings.trees);
-        BoostedShadow {
-            shadow,
-            lo,
-            hi,
-            weight: settings.weight.clamp(0.0, 1.0),
-        }
+        // No training series of a whole hour and more: nothing to learn, the shadow alone.
+        let weight = if rows.is_empty() {
+            0.0
+        } else {
+            settings.weight.clamp(0.0, 1.0)
+        };
+        BoostedShadow { shadow, lo, hi, weight }
     }
 }
 
@@ -329,6 +332,24 @@ mod tests {
         assert_eq!(row[ORIGIN_FEATURES], 3.0);
         assert_eq!(row[ORIGIN_FEATURES + 1], 22.0);
         assert!(origin_features(&[])[13].is_nan());
+    }
+
+    /// Training series too short for a single row: the method is the shadow itself.
+    #[test]
+    fn without_training_rows_the_band_is_the_shadows() {
+        let mut train = fleet(&["20200101"], 9);
+        for s in &mut train {
+            s.values.truncate(20);
+        }
+        let shadow = EmpiricalShadow::fit(&fleet(&["20200101"], 9), EmpiricalSettings::default(), false);
+        let boost = BoostedShadow::fit(&train, &shadow, BoostSettings::default());
+        assert_eq!(boost.weight, 0.0);
+        let (mut a, mut b) = (shadow.warm("s", 0), boost.warm("s", 0));
+        for t in 0..24 {
+            a.observe(t, 0.01 * t as f64);
+            b.observe(t, 0.01 * t as f64);
+        }
+        assert_eq!(a.forecast(24, HORIZON), b.forecast(24, HORIZON));
     }
 
     #[test]

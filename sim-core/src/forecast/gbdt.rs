@@ -478,11 +478,14 @@ mod tests {
 
     #[test]
     fn beats_the_unconditional_quantile_and_is_deterministic() {
-        let train = data(10_000, 3);
+        // 20,000 rows at a 90 % share: each tree's histograms are summed over two or three
+        // chunks, in parallel where the pool has threads.
+        let train = data(20_000, 3);
         let test = data(3_000, 4);
         let s = QuantileBoostSettings {
             trees: 60,
             min_leaf: 50,
+            row_share: 0.9,
             ..QuantileBoostSettings::default()
         };
         let m = QuantileBoost::fit(&train, 0.95, &s);

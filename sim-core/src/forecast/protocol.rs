@@ -104,9 +104,10 @@ fn score_series(bands: &[Band], ys: &[f64]) -> Scores {
     s
 }
 
-/// Runs the tasks for every method (in parallel over series; the sums are combined in series
-/// order, so results do not depend on the thread count). With `bounds`, each task's rows end
-/// with its clairvoyant bound rows ([`super::bounds`]), on the same series.
+/// Runs each task for every method scored in it ([`Method::tasks`]), in parallel over series;
+/// the sums are combined in series order, so results do not depend on the thread count. With
+/// `bounds`, each task's rows end with its clairvoyant bound rows ([`super::bounds`]), on the
+/// same series.
 pub fn evaluate(
     train: &[Series],
     test: &[Series],
