@@ -124,8 +124,14 @@ pub fn exec(args: Args) -> Result<(), Failure> {
                 );
             }
             let boost = tasks.contains(&'B').then(|| {
-                let fitted = BoostedShadow::fit(&train, &slice, BoostSettings::default());
-                eprintln!("shadow-boost: fitted by {:.1} s", started.elapsed().as_secs_f64());
+                let fit_started = Instant::now();
+                let settings = BoostSettings::default();
+                let fitted = BoostedShadow::fit(&train, &slice, settings);
+                eprintln!(
+                    "shadow-boost: 2 x {} trees fitted in {:.1} s",
+                    settings.trees.trees,
+                    fit_started.elapsed().as_secs_f64()
+                );
                 fitted
             });
             let mut methods: Vec<&dyn Method> = vec![&hmm, &slice, &global];

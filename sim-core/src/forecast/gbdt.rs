@@ -44,11 +44,11 @@ pub struct QuantileBoostSettings {
 impl Default for QuantileBoostSettings {
     fn default() -> Self {
         QuantileBoostSettings {
-            trees: 200,
-            learning_rate: 0.08,
+            trees: 100,
+            learning_rate: 0.15,
             depth: 5,
-            min_leaf: 300,
-            row_share: 0.15,
+            min_leaf: 200,
+            row_share: 0.3,
             bins: 64,
         }
     }
@@ -159,43 +159,46 @@ fn quantile_of(v: &mut [f64], level: f64) -> f64 {
     *v.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
+/// Rows per parallel chunk of a histogram pass.
+const CHUNK: usize = 8192;
+
 struct Split {
     feature: usize,
     bin: usize,
     gain: f64,
 }
 
-/// Gradient sums and counts per (feature, bin).
+/// Per (feature, bin): the rows in the bin (low 32 bits) and how many of them lie above the
+/// current prediction (high 32 bits). A pinball gradient is `1 − τ` minus one for a row above,
+/// so these two counts give the bin's gradient sum exactly: histograms are integer sums, the
+/// same in any order, and one packed add per row and feature.
 struct Histogram {
     bins: usize,
-    grad: Vec<f64>,
-    count: Vec<u32>,
+    cells: Vec<u64>,
 }
 
-/// Rows per chunk of a histogram pass: fixed, so that sums do not depend on the thread count.
-const CHUNK: usize = 8192;
+const ONE_ROW: u64 = 1;
+const ONE_ABOVE: u64 = 1 << 32;
 
 impl Histogram {
     fn empty(width: usize, bins: usize) -> Histogram {
         Histogram {
             bins,
-            grad: vec![0.0; width * bins],
-            count: vec![0; width * bins],
+            cells: vec![0; width * bins],
         }
     }
 
-    /// `binned` is row-major, `width` bins per row.
-    fn build(binned: &[u8], width: usize, bins: usize, rows: &[u32], grad: &[f64]) -> Histogram {
+    /// `binned` is row-major, `width` bins per row; `above[r]` is 1 where row `r` lies above
+    /// the current prediction.
+    fn build(binned: &[u8], width: usize, bins: usize, rows: &[u32], above: &[u8]) -> Histogram {
         let part = |chunk: &[u32]| {
             let mut h = Histogram::empty(width, bins);
             for &r in chunk {
                 let r = r as usize;
-                let g = grad[r];
+                let add = ONE_ROW + u64::from(above[r]) * ONE_ABOVE;
                 let row = &binned[r * width..(r + 1) * width];
                 for (f, &b) in row.iter().enumerate() {
-                    let i = f * bins + b as usize;
-                    h.grad[i] += g;
-                    h.count[i] += 1;
+                    h.cells[f * bins + b as usize] += add;
                 }
             }
             h
@@ -203,50 +206,50 @@ impl Histogram {
         if rows.len() <= CHUNK {
             return part(rows);
         }
-        let parts: Vec<Histogram> = rows.par_chunks(CHUNK).map(part).collect();
-        let mut total = Histogram::empty(width, bins);
-        for p in &parts {
-            for (a, b) in total.grad.iter_mut().zip(&p.grad) {
-                *a += b;
-            }
-            for (a, b) in total.count.iter_mut().zip(&p.count) {
-                *a += b;
-            }
-        }
-        total
+        rows.par_chunks(CHUNK).map(part).reduce(
+            || Histogram::empty(width, bins),
+            |mut a, b| {
+                for (x, y) in a.cells.iter_mut().zip(&b.cells) {
+                    *x += y;
+                }
+                a
+            },
+        )
     }
 
     fn minus(&self, other: &Histogram) -> Histogram {
         Histogram {
             bins: self.bins,
-            grad: self.grad.iter().zip(&other.grad).map(|(a, b)| a - b).collect(),
-            count: self.count.iter().zip(&other.count).map(|(a, b)| a - b).collect(),
+            cells: self.cells.iter().zip(&other.cells).map(|(a, b)| a - b).collect(),
         }
     }
 
     /// The best split (largest reduction of the squared-gradient loss), if any keeps
     /// `min_leaf` rows on each side.
-    fn best(&self, features: usize, min_leaf: usize) -> Option<Split> {
+    fn best(&self, features: usize, min_leaf: usize, level: f64) -> Option<Split> {
+        let counts = |cell: u64| ((cell & 0xFFFF_FFFF) as f64, (cell >> 32) as f64);
+        // Gradient sum of `n` rows of which `a` lie above the prediction.
+        let grad = |n: f64, a: f64| n * (1.0 - level) - a;
         let mut best: Option<Split> = None;
         for f in 0..features {
-            let g = &self.grad[f * self.bins..(f + 1) * self.bins];
-            let c = &self.count[f * self.bins..(f + 1) * self.bins];
-            let g_all: f64 = g.iter().sum();
-            let n_all: u32 = c.iter().sum();
-            let parent = g_all * g_all / f64::from(n_all.max(1));
-            let (mut gl, mut nl) = (0.0, 0u32);
-            for b in 0..self.bins - 1 {
-                gl += g[b];
-                nl += c[b];
+            let cells = &self.cells[f * self.bins..(f + 1) * self.bins];
+            let (n_all, a_all) = counts(cells.iter().sum());
+            let g_all = grad(n_all, a_all);
+            let parent = g_all * g_all / n_all.max(1.0);
+            let mut left = 0u64;
+            for (b, &cell) in cells.iter().enumerate().take(self.bins - 1) {
+                left += cell;
+                let (nl, al) = counts(left);
                 let nr = n_all - nl;
-                if (nl as usize) < min_leaf {
+                if nl < min_leaf as f64 {
                     continue;
                 }
-                if (nr as usize) < min_leaf {
+                if nr < min_leaf as f64 {
                     break;
                 }
+                let gl = grad(nl, al);
                 let gr = g_all - gl;
-                let gain = gl * gl / f64::from(nl) + gr * gr / f64::from(nr) - parent;
+                let gain = gl * gl / nl + gr * gr / nr - parent;
                 if gain > best.as_ref().map_or(1e-12, |s| s.gain) {
                     best = Some(Split {
                         feature: f,
@@ -257,6 +260,34 @@ impl Histogram {
             }
         }
         best
+    }
+}
+
+/// Rows of `0..n` drawn independently with probability `share`, in order: the gaps between
+/// drawn rows are geometric, so the stream is read once per drawn row, not once per row.
+fn bag(n: usize, share: f64, rng: &mut ChaCha8Rng) -> Vec<u32> {
+    if share >= 1.0 {
+        return (0..n as u32).collect();
+    }
+    if share <= 0.0 {
+        return Vec::new();
+    }
+    let log_miss = (1.0 - share).ln();
+    let mut out = Vec::with_capacity((n as f64 * share * 1.1) as usize + 16);
+    let mut next = 0usize;
+    loop {
+        // A uniform in (0, 1]: 53 random bits.
+        let u = ((rng.next_u64() >> 11) as f64 + 1.0) * (1.0 / 9_007_199_254_740_992.0);
+        let gap = (u.ln() / log_miss).floor();
+        if gap >= (n - next) as f64 {
+            return out;
+        }
+        next += gap as usize;
+        out.push(next as u32);
+        next += 1;
+        if next >= n {
+            return out;
+        }
     }
 }
 
@@ -278,18 +309,16 @@ impl QuantileBoost {
         let mut all = rows.targets.clone();
         let start = quantile_of(&mut all, level);
         let mut pred = vec![start; n];
-        let mut grad = vec![0.0; n];
+        let mut above = vec![0u8; n];
         let mut trees = Vec::with_capacity(settings.trees);
         for t in 0..settings.trees {
-            let mut rng = ChaCha8Rng::seed_from_u64(t as u64);
-            let cut = (settings.row_share.clamp(0.0, 1.0) * 4_294_967_296.0) as u64;
-            let sample: Vec<u32> = (0..n as u32).filter(|_| u64::from(rng.next_u32()) < cut).collect();
+            let sample = bag(n, settings.row_share, &mut ChaCha8Rng::seed_from_u64(t as u64));
             for &r in &sample {
                 let r = r as usize;
-                grad[r] = if rows.targets[r] > pred[r] { -level } else { 1.0 - level };
+                above[r] = u8::from(rows.targets[r] > pred[r]);
             }
             let tree = grow(
-                &binned, width, &edges, bins, &sample, &grad, rows, &pred, level, settings,
+                &binned, width, &edges, bins, &sample, &above, rows, &pred, level, settings,
             );
             pred.par_iter_mut().enumerate().for_each(|(r, p)| {
                 *p += eval_binned(&tree, &binned[r * width..(r + 1) * width], &edges);
@@ -357,7 +386,7 @@ fn grow(
     edges: &[Vec<f64>],
     bins: usize,
     sample: &[u32],
-    grad: &[f64],
+    above: &[u8],
     rows: &Rows,
     pred: &[f64],
     level: f64,
@@ -365,14 +394,14 @@ fn grow(
 ) -> Vec<Node> {
     // Breadth-first: each level's nodes with their rows and histograms.
     let mut nodes = vec![Node::Leaf(0.0)];
-    let root_hist = Histogram::build(binned, width, bins, sample, grad);
+    let root_hist = Histogram::build(binned, width, bins, sample, above);
     let mut frontier: Vec<(usize, Vec<u32>, Histogram)> = vec![(0, sample.to_vec(), root_hist)];
     let mut leaves: Vec<(usize, Vec<u32>)> = Vec::new();
     for depth in 0..=settings.depth {
         let mut next = Vec::new();
         for (at, members, hist) in frontier {
             let split = if depth < settings.depth && members.len() >= 2 * settings.min_leaf {
-                hist.best(width, settings.min_leaf)
+                hist.best(width, settings.min_leaf, level)
             } else {
                 None
             };
@@ -396,7 +425,7 @@ fn grow(
             } else {
                 (&right, false)
             };
-            let small_hist = Histogram::build(binned, width, bins, small, grad);
+            let small_hist = Histogram::build(binned, width, bins, small, above);
             let big_hist = hist.minus(&small_hist);
             let (lh, rh) = if small_is_left {
                 (small_hist, big_hist)
