@@ -8,17 +8,19 @@
 //! - each tree is fitted to the pinball loss's gradient (`−τ` where the reading lies above the
 //!   current prediction, `1 − τ` where it lies at or below), with unit hessians, grown depth by
 //!   depth up to [`QuantileBoostSettings::depth`] with at least
-//!   [`QuantileBoostSettings::min_leaf`] rows per leaf; a child's histogram is its parent's
-//!   minus its sibling's;
+//!   [`QuantileBoostSettings::min_leaf`] rows per leaf; since every gradient is one of two
+//!   values, a bin's histogram cell holds two integer counts (rows, and rows above the
+//!   prediction) from which its gradient sum follows exactly; a child's histogram is its
+//!   parent's minus its sibling's;
 //! - each leaf's value is then *renewed* to the `τ`-quantile of the residuals of its rows
 //!   (gradient steps alone move a quantile model very slowly, since every gradient is `−τ` or
 //!   `1 − τ`), shrunk by the learning rate;
 //! - every tree sees a random share [`QuantileBoostSettings::row_share`] of the rows (stochastic
 //!   gradient boosting, Friedman 2002), drawn from a ChaCha8 stream keyed by the tree's index.
 //!
-//! Training is deterministic: histograms are summed in row order, the split search visits
-//! features and bins in order and keeps the first best split, and the rows a tree sees depend
-//! only on its index. Results do not depend on the thread count.
+//! Training is deterministic: histograms are integer counts (the same in any summation order),
+//! the split search visits features and bins in order and keeps the first best split, and the
+//! rows a tree sees depend only on its index. Results do not depend on the thread count.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
