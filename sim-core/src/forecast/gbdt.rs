@@ -556,6 +556,22 @@ mod tests {
     }
 
     #[test]
+    fn bags_draw_the_share_in_order() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let drawn = bag(100_000, 0.3, &mut rng);
+        assert!(drawn.windows(2).all(|w| w[0] < w[1]));
+        assert!(*drawn.last().unwrap() < 100_000);
+        assert!((29_500..=30_500).contains(&drawn.len()), "{}", drawn.len());
+        // Each tenth of the rows gets its share.
+        for k in 0..10u32 {
+            let n = drawn.iter().filter(|&&r| r / 10_000 == k).count();
+            assert!((2_800..=3_200).contains(&n), "tenth {k}: {n}");
+        }
+        assert_eq!(bag(5, 1.0, &mut rng), [0, 1, 2, 3, 4]);
+        assert!(bag(5, 0.0, &mut rng).is_empty());
+    }
+
+    #[test]
     fn quantile_of_hand_computed() {
         let mut v = vec![5.0, 1.0, 4.0, 2.0, 3.0];
         assert_eq!(quantile_of(&mut v, 0.05), 1.0);
