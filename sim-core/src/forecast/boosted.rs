@@ -26,7 +26,7 @@
 use super::data::Series;
 use super::gbdt::{QuantileBoost, QuantileBoostSettings, Rows};
 use super::protocol::{HORIZON, Method, STEPS, Warm, origins};
-use super::score::Band;
+use super::score::{Band, quantile_rank};
 
 /// How `shadow-boost` is fitted.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,7 +116,7 @@ pub fn origin_features(past: &[f64]) -> [f64; ORIGIN_FEATURES] {
     f[20] = s;
     if !all.is_empty() {
         all.sort_by(f64::total_cmp);
-        let q = |level: f64| all[((level * all.len() as f64).ceil() as usize).clamp(1, all.len()) - 1];
+        let q = |level: f64| all[quantile_rank(all.len(), level)];
         f[21] = q(0.1);
         f[22] = q(0.9);
         f[23] = all[all.len() - 1];

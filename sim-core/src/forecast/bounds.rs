@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 
 use super::data::Series;
 use super::protocol::{HORIZON, Row, STEPS, origins};
-use super::score::{ALPHA, Band, Scores};
+use super::score::{ALPHA, Band, Scores, quantile_rank};
 
 /// Row name of the task A bound (one band per slice, date and time of day).
 pub const COLD_BOUND: &str = "bound-slice-day-tod";
@@ -44,8 +44,7 @@ pub fn best_shared_band(ys: impl IntoIterator<Item = f64>) -> Option<Band> {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    // The ⌈nτ⌉-th smallest.
-    let quantile = |tau: f64| v[((tau * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    let quantile = |tau: f64| v[quantile_rank(v.len(), tau)];
     Some(Band {
         lo: quantile(ALPHA / 2.0),
         point: quantile(0.5),

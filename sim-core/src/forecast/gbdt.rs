@@ -26,6 +26,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::score::quantile_rank;
+
 /// How a [`QuantileBoost`] is trained.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QuantileBoostSettings {
@@ -96,13 +98,37 @@ impl Rows {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Node {
-    /// Rows with `x[feature] <= threshold` go to `left`, the others (NaN too) to `left + 1`.
+    /// Rows with `x[feature] <= threshold` (bin `<= bin`) go to `left`, the others (NaN too)
+    /// to `left + 1`.
     Split {
         feature: usize,
+        bin: u8,
         threshold: f64,
         left: usize,
     },
     Leaf(f64),
+}
+
+/// The leaf value `tree` gives a row that `goes_left(feature, bin, threshold)` routes.
+fn leaf_value(tree: &[Node], goes_left: impl Fn(usize, u8, f64) -> bool) -> f64 {
+    let mut i = 0;
+    loop {
+        match tree[i] {
+            Node::Split {
+                feature,
+                bin,
+                threshold,
+                left,
+            } => {
+                i = if goes_left(feature, bin, threshold) {
+                    left
+                } else {
+                    left + 1
+                }
+            }
+            Node::Leaf(v) => return v,
+        }
+    }
 }
 
 /// A fitted quantile model: a start value plus the sum of its trees.
@@ -152,13 +178,13 @@ fn bin_of(edges: &[f64], x: f64) -> u8 {
     edges.partition_point(|&e| e < x) as u8
 }
 
-/// `τ`-quantile (the lower one, as `numpy`'s `inverted_cdf`) of `v`, reordering it.
+/// `τ`-quantile of `v` ([`quantile_rank`]), reordering it; 0 if `v` is empty.
 fn quantile_of(v: &mut [f64], level: f64) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    let k = ((level * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
-    *v.select_nth_unstable_by(k, f64::total_cmp).1
+    *v.select_nth_unstable_by(quantile_rank(v.len(), level), f64::total_cmp)
+        .1
 }
 
 /// Rows per parallel chunk of a histogram pass.
@@ -323,7 +349,7 @@ impl QuantileBoost {
                 &binned, width, &edges, bins, &sample, &above, rows, &pred, level, settings,
             );
             pred.par_iter_mut().enumerate().for_each(|(r, p)| {
-                *p += eval_binned(&tree, &binned[r * width..(r + 1) * width], &edges);
+                *p += eval_binned(&tree, &binned[r * width..(r + 1) * width]);
             });
             trees.push(tree);
         }
@@ -335,50 +361,16 @@ impl QuantileBoost {
     pub fn predict(&self, x: &[f64]) -> f64 {
         let mut y = self.start;
         for tree in &self.trees {
-            let mut i = 0;
-            loop {
-                match tree[i] {
-                    Node::Split {
-                        feature,
-                        threshold,
-                        left,
-                    } => {
-                        i = if x[feature] <= threshold { left } else { left + 1 };
-                    }
-                    Node::Leaf(v) => {
-                        y += v;
-                        break;
-                    }
-                }
-            }
+            y += leaf_value(tree, |feature, _, threshold| x[feature] <= threshold);
         }
         y
     }
-
-    /// Trees in the model.
-    pub fn trees(&self) -> usize {
-        self.trees.len()
-    }
 }
 
-/// The value tree `tree` adds for a training row with bins `row` (routed by its bins, which
-/// agree with the raw thresholds: a bin's upper edge is the threshold).
-fn eval_binned(tree: &[Node], row: &[u8], edges: &[Vec<f64>]) -> f64 {
-    let mut i = 0;
-    loop {
-        match tree[i] {
-            Node::Split {
-                feature,
-                threshold,
-                left,
-            } => {
-                let b = row[feature] as usize;
-                let goes_left = b < edges[feature].len() && edges[feature][b] <= threshold;
-                i = if goes_left { left } else { left + 1 };
-            }
-            Node::Leaf(v) => return v,
-        }
-    }
+/// The value tree `tree` adds for a training row with bins `row` (a bin's upper edge is its
+/// split's threshold, so this agrees with [`QuantileBoost::predict`] on the raw features).
+fn eval_binned(tree: &[Node], row: &[u8]) -> f64 {
+    leaf_value(tree, |feature, bin, _| row[feature] <= bin)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -419,6 +411,7 @@ fn grow(
             nodes.push(Node::Leaf(0.0));
             nodes[at] = Node::Split {
                 feature: s.feature,
+                bin: s.bin as u8,
                 threshold: edges[s.feature][s.bin],
                 left: left_at,
             };
@@ -549,7 +542,7 @@ mod tests {
             let row: Vec<u8> = (0..3).map(|f| bin_of(&edges[f], rows.features[r * 3 + f])).collect();
             let mut binned = m.start;
             for t in &m.trees {
-                binned += eval_binned(t, &row, &edges);
+                binned += eval_binned(t, &row);
             }
             assert_eq!(binned, m.predict(&rows.features[r * 3..r * 3 + 3]));
         }

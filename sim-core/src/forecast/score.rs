@@ -4,6 +4,13 @@
 /// Central interval level (90 %).
 pub const ALPHA: f64 = 0.1;
 
+/// Index, in `n` readings sorted ascending, of their empirical `tau`-quantile: the
+/// `⌈n·tau⌉`-th smallest (the lower quantile, `numpy`'s `inverted_cdf`), at least the first.
+/// `n` must be positive.
+pub fn quantile_rank(n: usize, tau: f64) -> usize {
+    ((tau * n as f64).ceil() as usize).clamp(1, n) - 1
+}
+
 /// A forecast for one point: point, lower (q05) and upper (q95) bound.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Band {
