@@ -448,6 +448,17 @@ fn cdf_table(model: &GaussianHmm, grid: &Grid, sqrt_scale: bool) -> Vec<f64> {
     out
 }
 
+/// A reading on the HMM's scale: `√y` with `sqrt_scale` (negative readings as 0), `y`
+/// otherwise. A missing reading (NaN) stays missing, which the HMM skips (`f64::max` would
+/// have turned it into 0, a reading of idle).
+fn model_scale(y: f64, sqrt_scale: bool) -> f64 {
+    if sqrt_scale && !y.is_nan() {
+        y.max(0.0).sqrt()
+    } else {
+        y
+    }
+}
+
 /// Mean and variance of state `j`'s (one-dimensional) emission.
 fn state_emission(model: &GaussianHmm, j: usize) -> (f64, f64) {
     (
@@ -544,11 +555,7 @@ impl HmmShadow {
 
     /// The models alone.
     pub fn fit_model(train: &[Series], settings: HmmSettings) -> Result<Self, String> {
-        let tf = |v: &[f64]| -> Vec<f64> {
-            v.iter()
-                .map(|&y| if settings.sqrt_scale { y.max(0.0).sqrt() } else { y })
-                .collect()
-        };
+        let tf = |v: &[f64]| -> Vec<f64> { v.iter().map(|&y| model_scale(y, settings.sqrt_scale)).collect() };
         let data: Vec<Vec<f64>> = train.iter().map(|s| tf(&s.values)).collect();
         let seqs: Vec<Sequence<'_>> = data.iter().map(|v| Sequence::new(v)).collect();
         let mut opts = FitOptions::new(2, 1);
@@ -680,7 +687,7 @@ impl HmmWarm<'_> {
 
 impl WarmCdfs for HmmWarm<'_> {
     fn observe(&mut self, _t: usize, y: f64) {
-        let y = if self.sqrt_scale { y.max(0.0).sqrt() } else { y };
+        let y = model_scale(y, self.sqrt_scale);
         self.update(y);
     }
     fn forecast_cdfs(&mut self, _next: usize, h: usize, f: &mut dyn FnMut(usize, &[f64])) {
@@ -720,7 +727,7 @@ impl Predictive for HmmShadow {
         // emission statistics); then the posterior partly returns to the initial distribution.
         let mut previous_day = self.warm_at(slice, None);
         for &y in &previous.values {
-            let y = if self.settings.sqrt_scale { y.max(0.0).sqrt() } else { y };
+            let y = model_scale(y, self.settings.sqrt_scale);
             previous_day.update(y);
         }
         let model = previous_day.model;
@@ -892,6 +899,35 @@ mod tests {
         );
         let (b_adapted, b_pooled) = (ev.rows[2].scores.interval_score(), ev.rows[3].scores.interval_score());
         assert!(b_adapted < 0.5 * b_pooled, "{b_adapted} vs {b_pooled}");
+    }
+
+    /// A missing reading is skipped by the HMM, not read as idle: after an hour of missing
+    /// readings a busy slice's band stays in the busy range; after an hour of zeros it reaches 0.
+    #[test]
+    fn hmm_missing_readings_are_not_zeros() {
+        let train: Vec<Series> = fleet().into_iter().filter(|s| s.values[0] >= 0.4 - 1e-9).collect();
+        let settings = HmmSettings {
+            states: 2..=2,
+            search_series: 40,
+            ..HmmSettings::default()
+        };
+        let m = HmmShadow::fit(&train, settings).unwrap().model;
+        let band_after = |y: f64| {
+            let mut w = m.warm_cdfs("s", 0);
+            for t in 0..12 {
+                w.observe(t, y);
+            }
+            let mut out = Vec::new();
+            w.forecast_cdfs(12, 1, &mut |_, cdf| out.push(band(&m.grid, cdf, Levels::NOMINAL)));
+            out[0]
+        };
+        let missing = band_after(f64::NAN);
+        assert!(missing.lo >= 0.35 && missing.hi <= 0.65, "{missing:?}");
+        let idle = band_after(0.0);
+        assert!(idle.lo < 0.1, "{idle:?}");
+        assert_eq!(model_scale(f64::NAN, true).to_bits(), f64::NAN.to_bits());
+        assert_eq!(model_scale(-0.01, true), 0.0);
+        assert_eq!(model_scale(0.25, true), 0.5);
     }
 
     /// Default settings read the bands at the nominal levels; calibration (two training days)
