@@ -409,6 +409,14 @@ pub struct HmmSettings {
     /// Below 0.05 the choice hardly matters: a state the VM has visited takes on the VM's own
     /// level and spread, one it has not keeps the pooled emission.
     pub adapt_prior_readings: Option<f64>,
+    /// Tasks B and C: adapt each row of the transition matrix to the series' own expected
+    /// transitions ([`OwnTransitions`]), with the pooled row as a prior of this weight in
+    /// equivalent transitions; `None` keeps the pooled transitions. The default, 1, was chosen
+    /// on the same folds, on top of the adapted emissions (task B fold means: none 0.301; prior
+    /// weight 10: 0.276, 3: 0.274, 1: 0.273, 0.3: 0.273, 0.1: 0.273; task C: none 0.382,
+    /// 10: 0.346, 1: 0.342): a VM that holds a regime for hours, or one that flips between two,
+    /// is predicted to go on doing so.
+    pub adapt_prior_transitions: Option<f64>,
 }
 
 impl Default for HmmSettings {
@@ -421,6 +429,7 @@ impl Default for HmmSettings {
             seed: 1,
             sqrt_scale: true,
             adapt_prior_readings: Some(0.01),
+            adapt_prior_transitions: Some(1.0),
         }
     }
 }
@@ -428,8 +437,9 @@ impl Default for HmmSettings {
 /// The HMM shadow: a Gaussian HMM on CPU fractions (or their square roots) fitted to all
 /// training series (state count by BIC), refined on each slice's series. Predictive
 /// distributions are the mixtures over predicted states, evaluated on the fraction grid; in
-/// tasks B and C each state's emission is adapted to the series' own readings (the day's so
-/// far, or the previous day's) by [`OwnEmissions`].
+/// tasks B and C each state's emission and the transition matrix are adapted to the series'
+/// own readings (the day's so far, or the previous day's) by [`OwnEmissions`] and
+/// [`OwnTransitions`].
 pub struct HmmShadow {
     global: GaussianHmm,
     by_slice: BTreeMap<String, (GaussianHmm, Vec<f64>)>,
@@ -457,6 +467,11 @@ fn model_scale(y: f64, sqrt_scale: bool) -> f64 {
     } else {
         y
     }
+}
+
+/// The transition matrix of the forecast models (one bucket: no hour-dependent transitions).
+fn matrix0(model: &GaussianHmm) -> &[f64] {
+    model.transition_matrix(0).unwrap_or(&[])
 }
 
 /// Mean and variance of state `j`'s (one-dimensional) emission.
@@ -542,6 +557,70 @@ impl OwnEmissions {
     }
 }
 
+/// A series' own expected transitions: after each reading, `ξ(i, j)`, the filtered
+/// probability that the state went from `i` to `j` at that step (`w_prev(i)·A(i, j)·post(j) /
+/// pred(j)`, from the weights before and after the update), summed. The adapted row `i` is
+/// `(τ·A(i, ·) + ξ(i, ·)) / (τ + Σ_j ξ(i, j))`, the MAP estimate under a Dirichlet prior
+/// centred on the pooled row.
+#[derive(Clone, Debug)]
+pub struct OwnTransitions {
+    k: usize,
+    counts: Vec<f64>,
+}
+
+impl OwnTransitions {
+    /// No transitions, `k` states.
+    pub fn new(k: usize) -> OwnTransitions {
+        OwnTransitions {
+            k,
+            counts: vec![0.0; k * k],
+        }
+    }
+
+    /// Adds one step: the weights `before` the update (the filtered state of the previous
+    /// step), the row-major `k × k` matrix `a` of the step and the weights `after` it.
+    pub fn add(&mut self, before: &[f64], a: &[f64], after: &[f64]) {
+        let k = self.k;
+        let mut pred = [0.0; crate::shadow::hmm::MAX_STATES];
+        let pred = &mut pred[..k];
+        crate::shadow::hmm::propagate(before, a, k, pred);
+        for (i, &wi) in before.iter().enumerate().take(k) {
+            if wi <= 0.0 {
+                continue;
+            }
+            let row = &mut self.counts[i * k..(i + 1) * k];
+            for (j, c) in row.iter_mut().enumerate() {
+                if pred[j] > 0.0 {
+                    *c += wi * a[i * k + j] * after[j] / pred[j];
+                }
+            }
+        }
+    }
+
+    /// Whether no transition has been added.
+    pub fn is_empty(&self) -> bool {
+        self.counts.iter().all(|&c| c == 0.0)
+    }
+
+    /// The adapted matrix for pooled matrix `a` and prior weight `prior_transitions` per row.
+    pub fn adapted(&self, a: &[f64], prior_transitions: f64) -> Vec<f64> {
+        let (k, tau) = (self.k, prior_transitions.max(0.0));
+        let mut out = vec![0.0; k * k];
+        for i in 0..k {
+            let counts = &self.counts[i * k..(i + 1) * k];
+            let total = tau + counts.iter().sum::<f64>();
+            for j in 0..k {
+                out[i * k + j] = if total > 0.0 {
+                    (tau * a[i * k + j] + counts[j]) / total
+                } else {
+                    a[i * k + j]
+                };
+            }
+        }
+        out
+    }
+}
+
 impl HmmShadow {
     /// Fits the global model and the slice models; bands at the nominal levels. (In-sample
     /// level calibration on the training series made held-out days worse, and a
@@ -619,6 +698,8 @@ impl HmmShadow {
             adapt: self.settings.adapt_prior_readings,
             own: OwnEmissions::new(model.k()),
             adapted: Vec::new(),
+            adapt_transitions: self.settings.adapt_prior_transitions,
+            transitions: OwnTransitions::new(model.k()),
         }
     }
 }
@@ -635,15 +716,25 @@ struct HmmWarm<'a> {
     own: OwnEmissions,
     /// The per-state CDF table adapted to `own` (empty: use `table`).
     adapted: Vec<f64>,
+    /// [`HmmSettings::adapt_prior_transitions`].
+    adapt_transitions: Option<f64>,
+    transitions: OwnTransitions,
 }
 
 impl HmmWarm<'_> {
     /// Adds reading `y` (on the model's scale) to the filter and, with adaptation, to the
     /// series' own emission statistics.
     fn update(&mut self, y: f64) {
+        let (fresh, before) = (self.filter.is_fresh(), *self.filter.weights());
         let _ = self.filter.update(self.model, &[y], 0);
         if self.adapt.is_some() && y.is_finite() {
             self.own.add(self.filter.weights().as_slice(), y);
+        }
+        // The first update after a reset makes no transition.
+        if self.adapt_transitions.is_some() && !fresh && y.is_finite() {
+            let a = matrix0(self.model);
+            self.transitions
+                .add(before.as_slice(), a, self.filter.weights().as_slice());
         }
     }
 
@@ -692,16 +783,24 @@ impl WarmCdfs for HmmWarm<'_> {
     }
     fn forecast_cdfs(&mut self, _next: usize, h: usize, f: &mut dyn FnMut(usize, &[f64])) {
         self.adapt_table();
-        // Step `next + j` is the (j+1)-th upcoming update.
-        let mut w = self
-            .filter
-            .predict(self.model, 1, |_| 0)
-            .unwrap_or(*self.filter.weights());
-        let mut step = Filter::new(self.model, Start::Initial);
+        let pooled = matrix0(self.model);
+        let adapted = match self.adapt_transitions {
+            Some(tau) if !self.transitions.is_empty() => Some(self.transitions.adapted(pooled, tau)),
+            _ => None,
+        };
+        let a = adapted.as_deref().unwrap_or(pooled);
+        let k = self.model.k();
+        let mut next = [0.0; crate::shadow::hmm::MAX_STATES];
+        let next = &mut next[..k];
+        // Step `next + j` is the (j+1)-th upcoming update: one transition from the filtered
+        // state (none from a fresh filter, whose weights are already the next step's), then
+        // one per step; renormalised against rounding drift, as `Filter::predict` does.
+        let mut w = *self.filter.weights();
         for j in 0..h {
-            if j > 0 {
-                step.reset_to_weights(w);
-                w = step.predict(self.model, 2, |_| 0).unwrap_or(w);
+            if j > 0 || !self.filter.is_fresh() {
+                crate::shadow::hmm::propagate(w.as_slice(), a, k, next);
+                w.as_mut_slice().copy_from_slice(next);
+                w.normalise();
             }
             self.mixture(&w);
             f(j, &self.scratch);
@@ -746,6 +845,7 @@ impl Predictive for HmmShadow {
         }
         let mut today = self.warm_at(slice, Some(start));
         today.own = previous_day.own;
+        today.transitions = previous_day.transitions;
         today.forecast_cdfs(0, STEPS, f);
     }
 }
@@ -899,6 +999,81 @@ mod tests {
         );
         let (b_adapted, b_pooled) = (ev.rows[2].scores.interval_score(), ev.rows[3].scores.interval_score());
         assert!(b_adapted < 0.5 * b_pooled, "{b_adapted} vs {b_pooled}");
+    }
+
+    #[test]
+    fn own_transitions_hand_computed() {
+        let a = [0.9, 0.1, 0.2, 0.8];
+        let mut own = OwnTransitions::new(2);
+        assert!(own.is_empty());
+        // Surely in state 0, then surely in state 1: one transition 0 → 1.
+        own.add(&[1.0, 0.0], &a, &[0.0, 1.0]);
+        assert_eq!(own.counts, [0.0, 1.0, 0.0, 0.0]);
+        let adapted = own.adapted(&a, 1.0);
+        assert!(
+            (adapted[0] - 0.45).abs() < 1e-15 && (adapted[1] - 0.55).abs() < 1e-15,
+            "{adapted:?}"
+        );
+        assert_eq!(&adapted[2..], &a[2..]); // row 1 never left: the pooled row
+        // Uncertain weights: the step's expected transitions sum to 1.
+        let mut soft = OwnTransitions::new(2);
+        soft.add(&[0.3, 0.7], &a, &[0.6, 0.4]);
+        assert!((soft.counts.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        // ξ(i, j) = w(i)·A(i, j)·post(j) / pred(j), pred = (0.41, 0.59).
+        assert!((soft.counts[1] - 0.3 * 0.1 * 0.4 / 0.59).abs() < 1e-15);
+    }
+
+    /// Half the VMs alternate between 10 % and 50 % every reading, half hold one of the two
+    /// all day: the pooled transitions say "mostly stay". After four hours of alternating, the
+    /// adapted transitions predict the other level next; the pooled ones the same level.
+    #[test]
+    fn adapted_transitions_follow_the_vm() {
+        let series = |date: &str| -> Vec<Series> {
+            (0..20)
+                .map(|v| Series {
+                    date: date.into(),
+                    vm: format!("vm{v}"),
+                    slice: "s".into(),
+                    weekday: 0,
+                    values: (0..STEPS)
+                        .map(|t| match v % 4 {
+                            0 => [0.1, 0.5][t % 2],
+                            1 => [0.5, 0.1][t % 2],
+                            2 => 0.1,
+                            _ => 0.5,
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+        let train = [series("20200101"), series("20200102")].concat();
+        let settings = HmmSettings {
+            states: 2..=2,
+            search_series: 40,
+            ..HmmSettings::default()
+        };
+        let adapted = HmmShadow::fit(&train, settings.clone()).unwrap().model;
+        let pooled = HmmShadow::fit(
+            &train,
+            HmmSettings {
+                adapt_prior_transitions: None,
+                ..settings
+            },
+        )
+        .unwrap()
+        .model;
+        let next_band = |m: &HmmShadow| {
+            let mut w = m.warm_cdfs("s", 0);
+            for t in 0..48 {
+                w.observe(t, [0.5, 0.1][t % 2]); // ends on 0.1
+            }
+            let mut out = Vec::new();
+            w.forecast_cdfs(48, 1, &mut |_, cdf| out.push(band(&m.grid, cdf, Levels::NOMINAL)));
+            out[0]
+        };
+        let (a, p) = (next_band(&adapted), next_band(&pooled));
+        assert!(a.lo > 0.3, "adapted {a:?}");
+        assert!(p.lo < 0.2, "pooled {p:?}");
     }
 
     /// A missing reading is skipped by the HMM, not read as idle: after an hour of missing
