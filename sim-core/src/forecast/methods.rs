@@ -723,7 +723,7 @@ struct HmmWarm<'a> {
 
 impl HmmWarm<'_> {
     /// Adds reading `y` (on the model's scale) to the filter and, with adaptation, to the
-    /// series' own emission statistics.
+    /// series' own emission and transition statistics.
     fn update(&mut self, y: f64) {
         let (fresh, before) = (self.filter.is_fresh(), *self.filter.weights());
         let _ = self.filter.update(self.model, &[y], 0);
