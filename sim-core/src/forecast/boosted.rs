@@ -274,29 +274,20 @@ mod tests {
     /// (0–4 %) or busy (40–60 %). Readings of the day so far tell which one a VM is in now.
     fn fleet(dates: &[&str], seed: u64) -> Vec<Series> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let mut out = Vec::new();
-        for date in dates {
-            for v in 0..30 {
-                let mut busy = v % 2 == 0;
-                let values = (0..STEPS)
-                    .map(|_| {
-                        if rng.random::<f64>() < 0.01 {
-                            busy = !busy;
-                        }
-                        let (lo, hi) = if busy { (40, 60) } else { (0, 4) };
-                        rng.random_range(lo..=hi) as f64 / 100.0
-                    })
-                    .collect();
-                out.push(Series {
-                    date: (*date).into(),
-                    vm: format!("vm{v}"),
-                    slice: "s".into(),
-                    weekday: 0,
-                    values,
-                });
-            }
-        }
-        out
+        let mut busy = false;
+        let mut day = |date: &str| {
+            Series::test_day(date, 30, |v, t| {
+                if t == 0 {
+                    busy = v % 2 == 0;
+                }
+                if rng.random::<f64>() < 0.01 {
+                    busy = !busy;
+                }
+                let (lo, hi) = if busy { (40, 60) } else { (0, 4) };
+                rng.random_range(lo..=hi) as f64 / 100.0
+            })
+        };
+        dates.iter().flat_map(|d| day(d)).collect()
     }
 
     /// Scored in task B only, deterministic, and its averaged band beats the shadow's there

@@ -589,17 +589,7 @@ mod tests {
     fn day(date: &str, vms: usize, seed: u64) -> Vec<Series> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let normal = rand_distr::Normal::new(0.5, 0.1).unwrap();
-        (0..vms)
-            .map(|v| Series {
-                date: date.into(),
-                vm: format!("vm{v}"),
-                slice: "s".into(),
-                weekday: 0,
-                values: (0..STEPS)
-                    .map(|_| rand_distr::Distribution::sample(&normal, &mut rng))
-                    .collect(),
-            })
-            .collect()
+        Series::test_day(date, vms, |_, _| rand_distr::Distribution::sample(&normal, &mut rng))
     }
 
     /// End to end through the protocol: readings N(0.5, 0.1²), a model that always predicts

@@ -20,6 +20,24 @@ pub struct Series {
     pub values: Vec<f64>,
 }
 
+#[cfg(test)]
+impl Series {
+    /// A test day: VMs `vm0`, `vm1`, … of slice `s` on a Monday, VM `v`'s reading at step `t`
+    /// being `reading(v, t)` (called VM by VM, step by step, so a random stream is drawn in
+    /// that order).
+    pub(crate) fn test_day(date: &str, vms: usize, mut reading: impl FnMut(usize, usize) -> f64) -> Vec<Series> {
+        (0..vms)
+            .map(|v| Series {
+                date: date.into(),
+                vm: format!("vm{v}"),
+                slice: "s".into(),
+                weekday: 0,
+                values: (0..READINGS_PER_DAY).map(|t| reading(v, t)).collect(),
+            })
+            .collect()
+    }
+}
+
 /// `DIR` or `DIR:DATE,DATE,...` as `peer_forecast.py` takes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataSpec {

@@ -503,8 +503,8 @@ fn push_state_cdf(mu: f64, sd: f64, grid: &Grid, sqrt_scale: bool, out: &mut Vec
 /// with filtered instead of smoothed posteriors). With prior weight `τ` readings, state `j`'s
 /// mean becomes `(τ·μ_j + Σ γ_j·y) / (τ + Σ γ_j)` and its second moment likewise, so a state
 /// the series has visited takes on its level and spread, and one it has not keeps the pooled
-/// emission. The pooled states and transitions say *when* a VM is in which regime; the VM's
-/// own readings say what that regime looks like for it.
+/// emission: the pooled states say which regimes there are, the VM's own readings what each
+/// looks like for it ([`OwnTransitions`]: and how long it stays in each).
 #[derive(Clone, Debug)]
 pub struct OwnEmissions {
     weight: Vec<f64>,
@@ -859,20 +859,13 @@ mod tests {
     /// One slice of quiet VMs (whole percents 0–4) and busy ones (40–60), over two days.
     fn fleet() -> Vec<Series> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let mut out = Vec::new();
-        for date in ["20200101", "20200102"] {
-            for v in 0..40 {
+        let mut day = |date: &str| {
+            Series::test_day(date, 40, |v, _| {
                 let (lo, hi) = if v % 2 == 0 { (0, 4) } else { (40, 60) };
-                out.push(Series {
-                    date: date.into(),
-                    vm: format!("vm{v}"),
-                    slice: "s".into(),
-                    weekday: 0,
-                    values: (0..STEPS).map(|_| rng.random_range(lo..=hi) as f64 / 100.0).collect(),
-                });
-            }
-        }
-        out
+                rng.random_range(lo..=hi) as f64 / 100.0
+            })
+        };
+        [day("20200101"), day("20200102")].concat()
     }
 
     fn band_after_an_hour(m: &EmpiricalShadow, readings: &[f64]) -> crate::forecast::score::Band {
@@ -945,21 +938,11 @@ mod tests {
     #[test]
     fn adapted_emissions_narrow_the_band_to_the_vm() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let mut fleet = |date: &str| -> Vec<Series> {
-            (0..24)
-                .map(|v| {
-                    let level = 10 + (v * 40) / 23;
-                    Series {
-                        date: date.into(),
-                        vm: format!("vm{v}"),
-                        slice: "s".into(),
-                        weekday: 0,
-                        values: (0..STEPS)
-                            .map(|_| (level + rng.random_range(-1..=1)) as f64 / 100.0)
-                            .collect(),
-                    }
-                })
-                .collect()
+        let mut fleet = |date: &str| {
+            Series::test_day(date, 24, |v, _| {
+                let level = 10 + (v as i32 * 40) / 23;
+                (level + rng.random_range(-1..=1)) as f64 / 100.0
+            })
         };
         let train = [fleet("20200101"), fleet("20200102")].concat();
         let test = fleet("20200103");
@@ -1028,23 +1011,13 @@ mod tests {
     /// adapted transitions predict the other level next; the pooled ones the same level.
     #[test]
     fn adapted_transitions_follow_the_vm() {
-        let series = |date: &str| -> Vec<Series> {
-            (0..20)
-                .map(|v| Series {
-                    date: date.into(),
-                    vm: format!("vm{v}"),
-                    slice: "s".into(),
-                    weekday: 0,
-                    values: (0..STEPS)
-                        .map(|t| match v % 4 {
-                            0 => [0.1, 0.5][t % 2],
-                            1 => [0.5, 0.1][t % 2],
-                            2 => 0.1,
-                            _ => 0.5,
-                        })
-                        .collect(),
-                })
-                .collect()
+        let series = |date: &str| {
+            Series::test_day(date, 20, |v, t| match v % 4 {
+                0 => [0.1, 0.5][t % 2],
+                1 => [0.5, 0.1][t % 2],
+                2 => 0.1,
+                _ => 0.5,
+            })
         };
         let train = [series("20200101"), series("20200102")].concat();
         let settings = HmmSettings {
