@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the reference results. Usage (from anywhere):
-#   results/regenerate.sh [EXPERIMENT...]        (default: all eight)
+#   results/regenerate.sh [EXPERIMENT...]        (default: all nine)
 #
-# The five sweep experiments (cold-start, predictive-bursting, sensitivity, trigger,
+# The six sweep experiments (cold-start, hmm-adaptation, predictive-bursting, sensitivity, trigger,
 # burstable-suitability): `shadowsim sweep experiments/E.ron` into target/results/E (a scratch
 # folder: a rerun starts clean, an interrupted one can be resumed there with
 # `shadowsim sweep experiments/E.ron --out target/results/E --resume`), then summary.csv,
@@ -22,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(cold-start predictive-bursting sensitivity trigger burstable-suitability planetlab-replay planetlab-forecast bitbrains-forecast)
+all=(cold-start hmm-adaptation predictive-bursting sensitivity trigger burstable-suitability planetlab-replay planetlab-forecast bitbrains-forecast)
 traces=../shared/traces
 experiments=("${@:-${all[@]}}")
 

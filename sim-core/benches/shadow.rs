@@ -1,6 +1,7 @@
 //! Speed of one workload-step of shadow work in the predictive engine: absorb the step's
 //! sample into the workload's belief and compute the next step's bands (four metrics, median
-//! and central 90 % interval), for both model families. This is the simulator's hot path with
+//! and central 90 % interval), for both model families (the HMM also with per-workload
+//! adaptation of its emissions and transitions). This is the simulator's hot path with
 //! the shadow engine on.
 //!
 //! Run with `cargo bench -p sim-core --bench shadow`.
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::Rng as _;
 use sim_core::rng::{EntityKind, stream};
-use sim_core::shadow::model::{Belief, FamilySettings, Level, ShadowModel, TrainingSeq, fit};
+use sim_core::shadow::model::{Adaptation, Belief, FamilySettings, Level, ShadowModel, TrainingSeq, fit};
 
 /// 200 diurnal training days of 288 five-minute samples, four metrics.
 fn training() -> Vec<TrainingSeq> {
@@ -48,6 +49,19 @@ fn observe_and_band(c: &mut Criterion) {
                 states: Some(4),
                 max_states: 4,
                 max_iterations: 10,
+                adapt: None,
+            },
+        ),
+        (
+            "hmm_k4_adapted",
+            FamilySettings::Hmm {
+                states: Some(4),
+                max_states: 4,
+                max_iterations: 10,
+                adapt: Some(Adaptation {
+                    prior_samples: 0.01,
+                    prior_transitions: 1.0,
+                }),
             },
         ),
     ];

@@ -189,7 +189,8 @@ Scenario(
             .replace("duration: \"1d\",", "duration: \"1d\", shadow: (family: Hmm(max_states: 4)),")
             .replace(
                 "Threshold(up: 0.7)",
-                "Threshold(up: 0.7), Engine(name: \"q\", family: Quantile(half_life: \"2h\")), Engine(name: \"h\", family: Hmm())",
+                "Threshold(up: 0.7), Engine(name: \"q\", family: Quantile(half_life: \"2h\")), Engine(name: \"h\", family: Hmm()), \
+                 Engine(name: \"a\", family: Hmm(adapt: (prior_transitions: 3.0)))",
             );
         let l = parse_scenario("t.ron", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
         assert!(l.warnings.is_empty(), "{:?}", l.warnings);
@@ -198,7 +199,8 @@ Scenario(
             ShadowFamily::Hmm {
                 states: None,
                 max_states: 4,
-                max_iterations: 20
+                max_iterations: 20,
+                adapt: None,
             }
         );
         let families: Vec<_> = l
@@ -220,7 +222,17 @@ Scenario(
                 ShadowFamily::Hmm {
                     states: None,
                     max_states: 6,
-                    max_iterations: 20
+                    max_iterations: 20,
+                    adapt: None,
+                },
+                ShadowFamily::Hmm {
+                    states: None,
+                    max_states: 6,
+                    max_iterations: 20,
+                    adapt: Some(schema::HmmAdapt {
+                        prior_samples: 0.01,
+                        prior_transitions: 3.0
+                    }),
                 },
             ]
         );
@@ -258,7 +270,10 @@ Scenario(
         let text = MINIMAL
             .replace("initial: 2", "initial: 2, untagged_share: 1.5")
             .replace("archetype: \"web\"", "archetype: \"wbe\"")
-            .replace("Threshold(up: 0.7)", "Threshold(up: 0.7, down: 0.9)");
+            .replace(
+                "Threshold(up: 0.7)",
+                "Threshold(up: 0.7, down: 0.9), Engine(family: Hmm(adapt: (prior_samples: -1.0, prior_transitions: inf)))",
+            );
         let e = parse_scenario("t.ron", &text, &[]).unwrap_err();
         let lines: Vec<String> = e.0.iter().map(ToString::to_string).collect();
         assert!(
@@ -273,6 +288,17 @@ Scenario(
         );
         assert!(
             lines.contains(&"t.ron: policies[1].down: must be below up (0.9 >= 0.7)".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .contains(&"t.ron: policies[2].family.adapt.prior_samples: must not be negative, found -1".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(
+                &"t.ron: policies[2].family.adapt.prior_transitions: must be a finite number, found inf".to_string()
+            ),
             "{lines:?}"
         );
     }

@@ -382,7 +382,9 @@ impl Predictive for EmpiricalShadow {
 
 // ------------------------------------------------------------------------------ HMM shadow
 
-use crate::shadow::hmm::{Filter, FitOptions, GaussianHmm, Sequence, Start, StateWeights, refine, select_states};
+use crate::shadow::hmm::{
+    Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights, refine, select_states,
+};
 
 /// Settings of the HMM shadow.
 #[derive(Clone, Debug, PartialEq)]
@@ -497,130 +499,6 @@ fn push_state_cdf(mu: f64, sd: f64, grid: &Grid, sqrt_scale: bool, out: &mut Vec
     }
 }
 
-/// A series' own readings as per-state sufficient statistics, each reading weighted by the
-/// filter's posterior over states just after it, for maximum a posteriori adaptation of the
-/// emissions (the MAP adaptation of Gauvain and Lee, IEEE Trans. Speech Audio Process. 1994,
-/// with filtered instead of smoothed posteriors). With prior weight `τ` readings, state `j`'s
-/// mean becomes `(τ·μ_j + Σ γ_j·y) / (τ + Σ γ_j)` and its second moment likewise, so a state
-/// the series has visited takes on its level and spread, and one it has not keeps the pooled
-/// emission: the pooled states say which regimes there are, the VM's own readings what each
-/// looks like for it ([`OwnTransitions`]: and how long it stays in each).
-#[derive(Clone, Debug)]
-pub struct OwnEmissions {
-    weight: Vec<f64>,
-    sum: Vec<f64>,
-    sum_sq: Vec<f64>,
-}
-
-/// Below this share of the prior weight, a state's own statistics are left out (its adapted
-/// parameters would differ from the pooled ones by less than a millionth).
-const ADAPT_NEGLIGIBLE: f64 = 1e-6;
-/// The adapted variance is at least this share of the pooled one (a state seen in a handful of
-/// equal readings would otherwise collapse to a point).
-const ADAPT_VARIANCE_FLOOR: f64 = 0.1;
-
-impl OwnEmissions {
-    /// No readings, `k` states.
-    pub fn new(k: usize) -> OwnEmissions {
-        OwnEmissions {
-            weight: vec![0.0; k],
-            sum: vec![0.0; k],
-            sum_sq: vec![0.0; k],
-        }
-    }
-
-    /// Adds reading `y` (on the model's scale) with the state posterior `gamma`.
-    pub fn add(&mut self, gamma: &[f64], y: f64) {
-        for (j, &g) in gamma.iter().enumerate().take(self.weight.len()) {
-            self.weight[j] += g;
-            self.sum[j] += g * y;
-            self.sum_sq[j] += g * y * y;
-        }
-    }
-
-    /// Whether no reading has been added.
-    pub fn is_empty(&self) -> bool {
-        self.weight.iter().all(|&w| w == 0.0)
-    }
-
-    /// The adapted mean and variance of a state with pooled `mean` and `variance` (`None`: its
-    /// own weight is negligible, keep the pooled emission).
-    pub fn adapted(&self, j: usize, mean: f64, variance: f64, prior_readings: f64) -> Option<(f64, f64)> {
-        let tau = prior_readings.max(0.0);
-        let n = self.weight[j];
-        if n <= ADAPT_NEGLIGIBLE * tau || n <= 0.0 {
-            return None;
-        }
-        let m = (tau * mean + self.sum[j]) / (tau + n);
-        let second = (tau * (variance + mean * mean) + self.sum_sq[j]) / (tau + n);
-        Some((m, (second - m * m).max(ADAPT_VARIANCE_FLOOR * variance)))
-    }
-}
-
-/// A series' own expected transitions: after each reading, `ξ(i, j)`, the filtered
-/// probability that the state went from `i` to `j` at that step (`w_prev(i)·A(i, j)·post(j) /
-/// pred(j)`, from the weights before and after the update), summed. The adapted row `i` is
-/// `(τ·A(i, ·) + ξ(i, ·)) / (τ + Σ_j ξ(i, j))`, the MAP estimate under a Dirichlet prior
-/// centred on the pooled row.
-#[derive(Clone, Debug)]
-pub struct OwnTransitions {
-    k: usize,
-    counts: Vec<f64>,
-}
-
-impl OwnTransitions {
-    /// No transitions, `k` states.
-    pub fn new(k: usize) -> OwnTransitions {
-        OwnTransitions {
-            k,
-            counts: vec![0.0; k * k],
-        }
-    }
-
-    /// Adds one step: the weights `before` the update (the filtered state of the previous
-    /// step), the row-major `k × k` matrix `a` of the step and the weights `after` it.
-    pub fn add(&mut self, before: &[f64], a: &[f64], after: &[f64]) {
-        let k = self.k;
-        let mut pred = [0.0; crate::shadow::hmm::MAX_STATES];
-        let pred = &mut pred[..k];
-        crate::shadow::hmm::propagate(before, a, k, pred);
-        for (i, &wi) in before.iter().enumerate().take(k) {
-            if wi <= 0.0 {
-                continue;
-            }
-            let row = &mut self.counts[i * k..(i + 1) * k];
-            for (j, c) in row.iter_mut().enumerate() {
-                if pred[j] > 0.0 {
-                    *c += wi * a[i * k + j] * after[j] / pred[j];
-                }
-            }
-        }
-    }
-
-    /// Whether no transition has been added.
-    pub fn is_empty(&self) -> bool {
-        self.counts.iter().all(|&c| c == 0.0)
-    }
-
-    /// The adapted matrix for pooled matrix `a` and prior weight `prior_transitions` per row.
-    pub fn adapted(&self, a: &[f64], prior_transitions: f64) -> Vec<f64> {
-        let (k, tau) = (self.k, prior_transitions.max(0.0));
-        let mut out = vec![0.0; k * k];
-        for i in 0..k {
-            let counts = &self.counts[i * k..(i + 1) * k];
-            let total = tau + counts.iter().sum::<f64>();
-            for j in 0..k {
-                out[i * k + j] = if total > 0.0 {
-                    (tau * a[i * k + j] + counts[j]) / total
-                } else {
-                    a[i * k + j]
-                };
-            }
-        }
-        out
-    }
-}
-
 impl HmmShadow {
     /// Fits the global model and the slice models; bands at the nominal levels. (In-sample
     /// level calibration on the training series made held-out days worse, and a
@@ -696,7 +574,7 @@ impl HmmShadow {
             sqrt_scale: self.settings.sqrt_scale,
             scratch: Vec::new(),
             adapt: self.settings.adapt_prior_readings,
-            own: OwnEmissions::new(model.k()),
+            own: OwnEmissions::new(model.k(), 1),
             adapted: Vec::new(),
             adapt_transitions: self.settings.adapt_prior_transitions,
             transitions: OwnTransitions::new(model.k()),
@@ -728,7 +606,7 @@ impl HmmWarm<'_> {
         let (fresh, before) = (self.filter.is_fresh(), *self.filter.weights());
         let _ = self.filter.update(self.model, &[y], 0);
         if self.adapt.is_some() && y.is_finite() {
-            self.own.add(self.filter.weights().as_slice(), y);
+            self.own.add(self.filter.weights().as_slice(), &[y]);
         }
         // The first update after a reset makes no transition.
         if self.adapt_transitions.is_some() && !fresh && y.is_finite() {
@@ -748,7 +626,7 @@ impl HmmWarm<'_> {
         let n = self.grid.n;
         for j in 0..self.model.k() {
             let (mu, var) = state_emission(self.model, j);
-            match self.own.adapted(j, mu, var, tau) {
+            match self.own.adapted(j, 0, mu, var, tau) {
                 Some((m, v)) => push_state_cdf(m, v.sqrt(), &self.grid, self.sqrt_scale, &mut self.adapted),
                 None => self.adapted.extend_from_slice(&self.table[j * n..(j + 1) * n]),
             }
@@ -911,26 +789,6 @@ mod tests {
         assert!(b.lo >= 0.40 - 1e-12 && b.hi <= 0.60 + 1e-12, "{b:?}");
     }
 
-    #[test]
-    fn own_emissions_hand_computed() {
-        let mut own = OwnEmissions::new(2);
-        assert!(own.is_empty());
-        own.add(&[1.0, 0.0], 0.5);
-        own.add(&[0.5, 0.5], 0.3);
-        // State 0: weight 1.5, sum 0.65, sum of squares 0.295; prior N(0.2, 0.01) of weight 1.
-        let (m, v) = own.adapted(0, 0.2, 0.01, 1.0).unwrap();
-        assert!((m - 0.85 / 2.5).abs() < 1e-15, "{m}");
-        assert!((v - (0.345 / 2.5 - m * m)).abs() < 1e-15, "{v}");
-        // Prior weight 0: the own weighted moments (state 1: 0.3 with weight 0.5, spread 0).
-        let (m, v) = own.adapted(1, 0.2, 0.01, 0.0).unwrap();
-        assert!((m - 0.3).abs() < 1e-15);
-        assert_eq!(v, ADAPT_VARIANCE_FLOOR * 0.01); // the floor
-        // A state never visited keeps the pooled emission.
-        let mut fresh = OwnEmissions::new(3);
-        fresh.add(&[1.0, 0.0, 0.0], 0.1);
-        assert_eq!(fresh.adapted(2, 0.2, 0.01, 1.0), None);
-    }
-
     /// VMs that each hold their own level (10–50 %, ±1 point) under an HMM of few states: a
     /// state spans many VMs' levels, so its pooled emission is wide. An hour of a VM's own
     /// readings moves the emission to that VM's level and spread: a narrow band around it,
@@ -982,28 +840,6 @@ mod tests {
         );
         let (b_adapted, b_pooled) = (ev.rows[2].scores.interval_score(), ev.rows[3].scores.interval_score());
         assert!(b_adapted < 0.5 * b_pooled, "{b_adapted} vs {b_pooled}");
-    }
-
-    #[test]
-    fn own_transitions_hand_computed() {
-        let a = [0.9, 0.1, 0.2, 0.8];
-        let mut own = OwnTransitions::new(2);
-        assert!(own.is_empty());
-        // Surely in state 0, then surely in state 1: one transition 0 → 1.
-        own.add(&[1.0, 0.0], &a, &[0.0, 1.0]);
-        assert_eq!(own.counts, [0.0, 1.0, 0.0, 0.0]);
-        let adapted = own.adapted(&a, 1.0);
-        assert!(
-            (adapted[0] - 0.45).abs() < 1e-15 && (adapted[1] - 0.55).abs() < 1e-15,
-            "{adapted:?}"
-        );
-        assert_eq!(&adapted[2..], &a[2..]); // row 1 never left: the pooled row
-        // Uncertain weights: the step's expected transitions sum to 1.
-        let mut soft = OwnTransitions::new(2);
-        soft.add(&[0.3, 0.7], &a, &[0.6, 0.4]);
-        assert!((soft.counts.iter().sum::<f64>() - 1.0).abs() < 1e-15);
-        // ξ(i, j) = w(i)·A(i, j)·post(j) / pred(j), pred = (0.41, 0.59).
-        assert!((soft.counts[1] - 0.3 * 0.1 * 0.4 / 0.59).abs() < 1e-15);
     }
 
     /// Half the VMs alternate between 10 % and 50 % every reading, half hold one of the two

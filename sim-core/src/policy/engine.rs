@@ -39,7 +39,7 @@ use crate::rng::{EntityKind, stream};
 use crate::scenario::schema::{
     EngineOverrides, EngineSpec, InstanceSelection, ShadowFamily, ShadowSpec, Source, Trigger,
 };
-use crate::shadow::model::{Band, Belief, DIMS, FamilySettings, ShadowModel, TrainingSeq, slot_of_week_ms};
+use crate::shadow::model::{Adaptation, Band, Belief, DIMS, FamilySettings, ShadowModel, TrainingSeq, slot_of_week_ms};
 use crate::shadow::service::{PoolItem, ShadowService, fit_own};
 use crate::shadow::suitability;
 use crate::time::{Calendar, MS_PER_DAY, SimDuration, SimTime};
@@ -52,10 +52,15 @@ pub fn family_settings(f: &ShadowFamily, profiler_interval_ms: u64) -> FamilySet
             states,
             max_states,
             max_iterations,
+            adapt,
         } => FamilySettings::Hmm {
             states: states.map(|k| k as usize),
             max_states: *max_states as usize,
             max_iterations: *max_iterations as usize,
+            adapt: adapt.map(|a| Adaptation {
+                prior_samples: a.prior_samples,
+                prior_transitions: a.prior_transitions,
+            }),
         },
         ShadowFamily::Quantile {
             prior_weight,

@@ -960,6 +960,12 @@ pub enum ShadowFamily {
         /// EM iteration cap per refit (refits start from the previous model; default 20).
         #[serde(default = "default_hmm_max_iterations")]
         max_iterations: u32,
+        /// Adapt each workload's copy of the shadow to its own samples (MAP adaptation of the
+        /// emissions and transitions, `shadow::hmm::OwnEmissions`/`OwnTransitions`); `None`
+        /// (default): every workload predicts with the pooled parameters, its own samples
+        /// moving only the filter's state posterior.
+        #[serde(default)]
+        adapt: Option<HmmAdapt>,
     },
     /// Hour-of-week empirical distributions, mixed with the workload's own recency-weighted
     /// readings.
@@ -971,6 +977,39 @@ pub enum ShadowFamily {
         #[serde(default = "default_quantile_half_life")]
         half_life: Dur,
     },
+}
+
+/// How strongly a workload's HMM shadow adapts to its own samples: the pooled parameters are a
+/// prior worth this many own samples (emissions) or transitions (each row of the transition
+/// matrix). The defaults are the forecast protocol's HMM shadow settings, chosen on the
+/// PlanetLab development split's training days (README, "Shadow profiles on real traces"),
+/// not on any simulated scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HmmAdapt {
+    /// Weight of each state's pooled emission, in own samples (default 0.01: a state the
+    /// workload has visited takes on its own level and spread almost at once).
+    #[serde(default = "default_adapt_prior_samples")]
+    pub prior_samples: f64,
+    /// Weight of each pooled transition row, in own transitions (default 1).
+    #[serde(default = "default_adapt_prior_transitions")]
+    pub prior_transitions: f64,
+}
+
+impl Default for HmmAdapt {
+    fn default() -> Self {
+        HmmAdapt {
+            prior_samples: default_adapt_prior_samples(),
+            prior_transitions: default_adapt_prior_transitions(),
+        }
+    }
+}
+
+fn default_adapt_prior_samples() -> f64 {
+    0.01
+}
+
+fn default_adapt_prior_transitions() -> f64 {
+    1.0
 }
 
 fn default_hmm_max_states() -> u32 {

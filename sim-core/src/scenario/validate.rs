@@ -726,6 +726,7 @@ fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
             states,
             max_states,
             max_iterations,
+            adapt,
         } => {
             let max = crate::shadow::hmm::MAX_STATES as u32;
             if let Some(k) = states {
@@ -745,6 +746,10 @@ fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
                 format!("{p}.max_iterations"),
                 "must be at least 1",
             );
+            if let Some(a) = adapt {
+                c.nonneg(&format!("{p}.adapt.prior_samples"), a.prior_samples);
+                c.nonneg(&format!("{p}.adapt.prior_transitions"), a.prior_transitions);
+            }
         }
         ShadowFamily::Quantile {
             prior_weight,

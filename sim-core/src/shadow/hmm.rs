@@ -19,6 +19,8 @@
 //! - [`select_states`]: choose `K` by BIC.
 //! - [`Filter`]: the online posterior over the current state, at most [`MAX_STATES`] states,
 //!   no heap allocation per update.
+//! - [`OwnEmissions`], [`OwnTransitions`]: MAP adaptation of a pooled model to one series'
+//!   own observations, online beside the filter.
 //! - Predictive distributions and burst sizes live in [`crate::shadow::mixture`].
 //!
 //! Design choices:
@@ -34,6 +36,7 @@
 //! - **Determinism**: the E-step sums fixed blocks of sequences in order, so a fit is
 //!   bit-identical for any thread count.
 
+mod adapt;
 mod error;
 mod fast_exp;
 mod filter;
@@ -49,6 +52,7 @@ mod weights;
 #[cfg(test)]
 mod tests;
 
+pub use adapt::{ADAPT_VARIANCE_FLOOR, OwnEmissions, OwnTransitions};
 pub use error::HmmError;
 pub use filter::{Filter, NO_INFORMATION_LOG_DENSITY, Start};
 pub use fit::{FitOptions, FitReport, em_step, fit, refine};

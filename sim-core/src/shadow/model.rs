@@ -9,7 +9,9 @@
 //! - **HMM**: a seasonal mean per slot plus a 4-dimensional Gaussian HMM on the residual
 //!   (`y − seasonal(slot)`). The posterior is the HMM forward filter over the workload's own
 //!   residuals; predictions are the mixture over predicted states (moment-matched to a normal
-//!   per metric for bands, exact for burst quantiles).
+//!   per metric for bands, exact for burst quantiles). With [`Adaptation`] each workload's
+//!   copy of the emissions and transitions also moves toward its own samples (MAP adaptation,
+//!   [`super::hmm::OwnEmissions`]); the filter itself runs on the pooled model.
 //! - **Quantile**: per-slot empirical distributions (histograms on a grid). The posterior is a
 //!   recency-weighted histogram of the workload's own readings; predictions are the quantiles of
 //!   the mixture of own and pooled distributions, the own weight growing with own evidence
@@ -20,7 +22,9 @@ use std::sync::Arc;
 use statrs::function::erf::erfc;
 
 use super::grid::Grid;
-use super::hmm::{Filter, FitOptions, GaussianHmm, Sequence, Start, StateWeights, refine, select_states};
+use super::hmm::{
+    Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights, refine, select_states,
+};
 
 /// Metrics modelled.
 pub const DIMS: usize = 4;
@@ -53,6 +57,8 @@ pub enum FamilySettings {
         max_states: usize,
         /// EM iteration cap.
         max_iterations: usize,
+        /// Per-workload adaptation of the emissions and transitions (`None`: pooled).
+        adapt: Option<Adaptation>,
     },
     /// Seasonal empirical distributions.
     Quantile {
@@ -61,6 +67,17 @@ pub enum FamilySettings {
         /// Half-life of own readings, in samples.
         half_life_samples: f64,
     },
+}
+
+/// MAP adaptation of a workload's HMM shadow to its own samples: the pooled parameters are a
+/// prior worth `prior_samples` own samples per state (emissions) and `prior_transitions`
+/// transitions per row (the transition matrix).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adaptation {
+    /// Weight of each state's pooled emission, in own samples.
+    pub prior_samples: f64,
+    /// Weight of each pooled transition row, in own transitions.
+    pub prior_transitions: f64,
 }
 
 /// How well the shadow is fitted: what a prediction is based on.
@@ -152,6 +169,8 @@ pub struct HmmProfile {
     pub hmm: GaussianHmm,
     /// Stationary state distribution.
     pub stationary: StateWeights,
+    /// Per-workload adaptation of the beliefs under this model (`None`: pooled parameters).
+    pub adapt: Option<Adaptation>,
 }
 
 /// The quantile family.
@@ -299,6 +318,7 @@ pub fn fit(
             states,
             max_states,
             max_iterations,
+            adapt,
         } => {
             let seasonal = Seasonal::fit(seqs, 12.0);
             let residuals: Vec<Vec<f64>> = seqs
@@ -345,6 +365,7 @@ pub fn fit(
                 seasonal,
                 hmm,
                 stationary,
+                adapt: *adapt,
             })))
         }
         FamilySettings::Quantile {
@@ -549,19 +570,120 @@ pub struct Belief {
     pub posterior: Posterior,
     /// Own samples absorbed.
     pub samples: u64,
+    /// The HMM's parameters adapted to the own samples (HMM family with [`Adaptation`] only).
+    personal: Option<Box<Personal>>,
+}
+
+/// A workload's own statistics under an adapted HMM shadow, and the parameters they give.
+#[derive(Clone, Debug)]
+struct Personal {
+    priors: Adaptation,
+    emissions: OwnEmissions,
+    transitions: OwnTransitions,
+    /// Adapted means and variances, `K × DIMS` state-major, as of the last sample.
+    means: Vec<f64>,
+    variances: Vec<f64>,
+    /// Adapted transition matrix, `K × K` row-major.
+    matrix: Vec<f64>,
+}
+
+impl Personal {
+    fn new(hmm: &GaussianHmm, priors: Adaptation) -> Personal {
+        Personal {
+            priors,
+            emissions: OwnEmissions::new(hmm.k(), DIMS),
+            transitions: OwnTransitions::new(hmm.k()),
+            means: hmm.means().to_vec(),
+            variances: hmm.variances().to_vec(),
+            matrix: hmm.transition_matrix(0).unwrap_or(&[]).to_vec(),
+        }
+    }
+
+    /// Recomputes the adapted parameters from the statistics so far.
+    fn refresh(&mut self, hmm: &GaussianHmm) {
+        for j in 0..hmm.k() {
+            for m in 0..DIMS {
+                let i = j * DIMS + m;
+                let (mu, var) = (hmm.means()[i], hmm.variances()[i]);
+                (self.means[i], self.variances[i]) = self
+                    .emissions
+                    .adapted(j, m, mu, var, self.priors.prior_samples)
+                    .unwrap_or((mu, var));
+            }
+        }
+        let pooled = hmm.transition_matrix(0).unwrap_or(&[]);
+        if self.transitions.is_empty() {
+            self.matrix.copy_from_slice(pooled);
+        } else {
+            self.transitions
+                .adapted_into(pooled, self.priors.prior_transitions, &mut self.matrix);
+        }
+    }
+}
+
+/// The HMM parameters a prediction reads: the pooled model's or a workload's adapted ones.
+#[derive(Clone, Copy)]
+struct HmmView<'a> {
+    k: usize,
+    /// `K × DIMS`, state-major.
+    means: &'a [f64],
+    variances: &'a [f64],
+    /// `K × K`, row-major.
+    matrix: &'a [f64],
+}
+
+impl HmmView<'_> {
+    #[inline]
+    fn mean(&self, j: usize, m: usize) -> f64 {
+        self.means.get(j * DIMS + m).copied().unwrap_or(0.0)
+    }
+    #[inline]
+    fn variance(&self, j: usize, m: usize) -> f64 {
+        self.variances.get(j * DIMS + m).copied().unwrap_or(0.0)
+    }
 }
 
 impl Belief {
     /// A fresh belief (no own data) under `model`.
     pub fn new(model: Arc<ShadowModel>) -> Belief {
-        let posterior = match &model.fitted {
-            Fitted::Hmm(p) => Posterior::Hmm(Filter::new(&p.hmm, Start::Stationary)),
-            Fitted::Quantile(q) => Posterior::Quantile(OwnHistogram::new(q.grid.n)),
+        let (posterior, personal) = match &model.fitted {
+            Fitted::Hmm(p) => (
+                Posterior::Hmm(Filter::new(&p.hmm, Start::Stationary)),
+                p.adapt.map(|a| Box::new(Personal::new(&p.hmm, a))),
+            ),
+            Fitted::Quantile(q) => (Posterior::Quantile(OwnHistogram::new(q.grid.n)), None),
         };
         Belief {
             model,
             posterior,
             samples: 0,
+            personal,
+        }
+    }
+
+    /// The parameters predictions read under the HMM profile `p`.
+    fn view<'a>(&'a self, p: &'a HmmProfile) -> HmmView<'a> {
+        match &self.personal {
+            Some(own) => HmmView {
+                k: p.hmm.k(),
+                means: &own.means,
+                variances: &own.variances,
+                matrix: &own.matrix,
+            },
+            None => HmmView {
+                k: p.hmm.k(),
+                means: p.hmm.means(),
+                variances: p.hmm.variances(),
+                matrix: p.hmm.transition_matrix(0).unwrap_or(&[]),
+            },
+        }
+    }
+
+    /// The state distribution `h` steps ahead (the pooled or the adapted transitions).
+    fn predict_weights(&self, p: &HmmProfile, filter: &Filter, h: usize) -> Option<StateWeights> {
+        match &self.personal {
+            Some(own) => filter.predict_with_matrix(&own.matrix, h).ok(),
+            None => filter.predict(&p.hmm, h, |_| 0).ok(),
         }
     }
 
@@ -572,7 +694,19 @@ impl Belief {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
                 let mean = &p.seasonal.mean[slot % SLOTS];
                 let r = [v[0] - mean[0], v[1] - mean[1], v[2] - mean[2], v[3] - mean[3]];
+                let (fresh, before) = (filter.is_fresh(), *filter.weights());
                 let _ = filter.update(&p.hmm, &r, 0);
+                if let Some(own) = &mut self.personal {
+                    let after = filter.weights().as_slice();
+                    own.emissions.add(after, &r);
+                    // The first update after a reset makes no transition; a sample missing in
+                    // every metric tells nothing about one.
+                    if !fresh && r.iter().any(|x| x.is_finite()) {
+                        let pooled = p.hmm.transition_matrix(0).unwrap_or(&[]);
+                        own.transitions.add(before.as_slice(), pooled, after);
+                    }
+                    own.refresh(&p.hmm);
+                }
             }
             (Fitted::Quantile(q), Posterior::Quantile(own)) => {
                 own.decay(q.decay);
@@ -607,12 +741,13 @@ impl Belief {
         let a = (1.0 - confidence.clamp(0.0, 0.999_999)) / 2.0;
         match (&self.model.fitted, &self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                let w = filter.predict(&p.hmm, h, |_| 0).unwrap_or(p.stationary);
+                let w = self.predict_weights(p, filter, h).unwrap_or(p.stationary);
                 let z = normal_quantile(1.0 - a);
                 let mean = &p.seasonal.mean[slot % SLOTS];
+                let view = self.view(p);
                 let mut out = [Band::default(); DIMS];
                 for m in 0..DIMS {
-                    let (mu, var) = mixture_moments(&p.hmm, &w, m);
+                    let (mu, var) = mixture_moments(&view, &w, m);
                     let sd = var.max(0.0).sqrt();
                     let c = mean[m] + mu;
                     out[m] = Band {
@@ -648,9 +783,17 @@ impl Belief {
         let to_h = to_h.max(from_h);
         // P(max ≤ c) is monotone in c: bisection on [0, 8].
         let memo: std::cell::RefCell<Vec<(usize, f64)>> = std::cell::RefCell::new(Vec::new());
+        // The HMM's state distribution at `from_h`, the same for every threshold.
+        let start = match (&self.model.fitted, &self.posterior) {
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => self.predict_weights(p, filter, from_h.max(1)),
+            _ => None,
+        };
         let p_below = |c: f64| -> f64 {
             match (&self.model.fitted, &self.posterior) {
-                (Fitted::Hmm(p), Posterior::Hmm(filter)) => hmm_prob_max_below(p, filter, m, from_h, to_h, slot_at, c),
+                (Fitted::Hmm(p), Posterior::Hmm(_)) => match &start {
+                    Some(start) => hmm_prob_max_below(p, &self.view(p), start, m, from_h, to_h, slot_at, c),
+                    None => 1.0,
+                },
                 (Fitted::Quantile(q), Posterior::Quantile(_)) => {
                     // Independent steps: Π_h F_h(c). F_h depends on the slot and on c's grid
                     // point only, so both are memoized (same factors, same product).
@@ -699,8 +842,8 @@ impl Belief {
         match (&self.model.fitted, &self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
                 // The same normal approximation of the mixture as the bands.
-                let w = filter.predict(&p.hmm, h.max(1), |_| 0).unwrap_or(p.stationary);
-                let (mu, var) = mixture_moments(&p.hmm, &w, m);
+                let w = self.predict_weights(p, filter, h.max(1)).unwrap_or(p.stationary);
+                let (mu, var) = mixture_moments(&self.view(p), &w, m);
                 let sd = var.max(1e-18).sqrt();
                 (1.0 - normal_cdf((x - p.seasonal.mean[slot % SLOTS][m] - mu) / sd)).clamp(0.0, 1.0)
             }
@@ -724,9 +867,10 @@ impl Belief {
         match (&self.model.fitted, &self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
                 let k = p.hmm.k();
-                let Ok(w) = filter.predict(&p.hmm, 1, |_| 0) else {
+                let Some(w) = self.predict_weights(p, filter, 1) else {
                     return out;
                 };
+                let view = self.view(p);
                 let draw = |row: &[f64], u: f64| -> usize {
                     let mut acc = 0.0;
                     for (j, x) in row.iter().enumerate() {
@@ -738,7 +882,7 @@ impl Belief {
                     row.len().saturating_sub(1)
                 };
                 let mut state = draw(&w.as_slice()[..k], uniform());
-                let a = p.hmm.transition_matrix(0).unwrap_or(&[]);
+                let a = view.matrix;
                 for h in 1..=steps {
                     if h > 1 {
                         let row = a.get(state * k..(state + 1) * k).unwrap_or(&[]);
@@ -747,8 +891,8 @@ impl Belief {
                     let mean = &p.seasonal.mean[slot_at(h) % SLOTS];
                     let mut v = [0.0; DIMS];
                     for m in 0..DIMS {
-                        let mu = p.hmm.mean(state, m).unwrap_or(0.0);
-                        let sd = p.hmm.variance(state, m).unwrap_or(0.0).max(0.0).sqrt();
+                        let mu = view.mean(state, m);
+                        let sd = view.variance(state, m).max(0.0).sqrt();
                         v[m] = (mean[m] + mu + sd * normal_quantile(uniform())).max(0.0);
                     }
                     out.push(v);
@@ -791,12 +935,12 @@ impl Belief {
 }
 
 /// Mean and variance of dimension `m` of the HMM mixture with state weights `w`.
-fn mixture_moments(hmm: &GaussianHmm, w: &StateWeights, m: usize) -> (f64, f64) {
+fn mixture_moments(hmm: &HmmView<'_>, w: &StateWeights, m: usize) -> (f64, f64) {
     let mut mu = 0.0;
     let mut second = 0.0;
     for (j, &wj) in w.as_slice().iter().enumerate() {
-        let mj = hmm.mean(j, m).unwrap_or(0.0);
-        let vj = hmm.variance(j, m).unwrap_or(0.0);
+        let mj = hmm.mean(j, m);
+        let vj = hmm.variance(j, m);
         mu += wj * mj;
         second += wj * (vj + mj * mj);
     }
@@ -804,21 +948,21 @@ fn mixture_moments(hmm: &GaussianHmm, w: &StateWeights, m: usize) -> (f64, f64) 
 }
 
 /// P(y_m ≤ c at every step from_h..=to_h), propagating the not-yet-exceeded mass through the
-/// HMM with a per-step threshold `c − seasonal(slot)`.
+/// HMM `view` from the state distribution `start` at `from_h`, with a per-step threshold
+/// `c − seasonal(slot)`.
+#[allow(clippy::too_many_arguments)]
 fn hmm_prob_max_below(
     p: &HmmProfile,
-    filter: &Filter,
+    view: &HmmView<'_>,
+    start: &StateWeights,
     m: usize,
     from_h: usize,
     to_h: usize,
     slot_at: &dyn Fn(usize) -> usize,
     c: f64,
 ) -> f64 {
-    let k = p.hmm.k();
-    let Ok(start) = filter.predict(&p.hmm, from_h.max(1), |_| 0) else {
-        return 1.0;
-    };
-    let a = p.hmm.transition_matrix(0).unwrap_or(&[]);
+    let k = view.k;
+    let a = view.matrix;
     let mut alpha = [0.0f64; super::hmm::MAX_STATES];
     alpha[..k].copy_from_slice(&start.as_slice()[..k]);
     let mut next = [0.0f64; super::hmm::MAX_STATES];
@@ -835,8 +979,8 @@ fn hmm_prob_max_below(
         }
         let thr = c - p.seasonal.mean[slot_at(h) % SLOTS][m];
         for j in 0..k {
-            let mu = p.hmm.mean(j, m).unwrap_or(0.0);
-            let sd = p.hmm.variance(j, m).unwrap_or(1.0).max(1e-18).sqrt();
+            let mu = view.mean(j, m);
+            let sd = view.variance(j, m).max(1e-18).sqrt();
             alpha[j] *= normal_cdf((thr - mu) / sd);
         }
     }
@@ -919,6 +1063,7 @@ mod tests {
                 states: Some(3),
                 max_states: 6,
                 max_iterations: 30,
+                adapt: None,
             },
             FamilySettings::Quantile {
                 prior_weight: 2.0,
@@ -941,6 +1086,7 @@ mod tests {
                 states: Some(2),
                 max_states: 4,
                 max_iterations: 20,
+                adapt: None,
             },
             FamilySettings::Quantile {
                 prior_weight: 2.0,
@@ -955,5 +1101,82 @@ mod tests {
             assert!((one - band[0].hi).abs() < 0.03, "{fam:?}: {one} vs {}", band[0].hi);
             assert!(twelve > one + 0.02, "{fam:?}: {twelve} vs {one}");
         }
+    }
+
+    const ADAPT: Adaptation = Adaptation {
+        prior_samples: 0.01,
+        prior_transitions: 1.0,
+    };
+
+    fn hmm_settings(states: usize, adapt: Option<Adaptation>) -> FamilySettings {
+        FamilySettings::Hmm {
+            states: Some(states),
+            max_states: 4,
+            max_iterations: 30,
+            adapt,
+        }
+    }
+
+    /// Before its first sample an adapted belief predicts exactly what the pooled one does.
+    #[test]
+    fn adapted_belief_starts_at_the_pooled_predictions() {
+        let train = synthetic(0.4, 0.1, 20, 200, 5);
+        let pooled = fit(&train, &hmm_settings(3, None), 1, 1, None).unwrap();
+        let adapted = fit(&train, &hmm_settings(3, Some(ADAPT)), 1, 1, None).unwrap();
+        let (p, a) = (
+            Belief::new(Arc::new(model_of(pooled))),
+            Belief::new(Arc::new(model_of(adapted))),
+        );
+        for h in [1, 3, 12] {
+            assert_eq!(p.band(5, h, 0.9), a.band(5, h, 0.9));
+            assert_eq!(p.exceed_prob(5, h, 0, 0.5), a.exceed_prob(5, h, 0, 0.5));
+        }
+        assert_eq!(
+            p.max_quantile(0, 1, 12, &|_| 5, 0.9),
+            a.max_quantile(0, 1, 12, &|_| 5, 0.9)
+        );
+    }
+
+    /// Workloads that each hold their own level (10–70 %, noise 2 points) under a 2-state HMM: a
+    /// state spans many workloads' levels, so the pooled band is wide. Two hours of a
+    /// workload's own samples move the adapted emissions to its level: a band centred on 45 %
+    /// and at most half as wide, which still covers the workload's next samples at least as
+    /// often as its confidence says.
+    #[test]
+    fn adapted_belief_narrows_to_the_workload_level() {
+        let train: Vec<TrainingSeq> = (0..7u32)
+            .flat_map(|i| synthetic(0.1 + 0.1 * f64::from(i), 0.02, 6, 200, 10 + u64::from(i)))
+            .collect();
+        let pooled = Arc::new(model_of(fit(&train, &hmm_settings(2, None), 1, 1, None).unwrap()));
+        let adapted = Arc::new(model_of(
+            fit(&train, &hmm_settings(2, Some(ADAPT)), 1, 1, None).unwrap(),
+        ));
+        let own = synthetic(0.45, 0.02, 4, 224, 99);
+        let (mut inside, mut total) = (0, 0);
+        for s in &own {
+            let (mut p, mut a) = (Belief::new(pooled.clone()), Belief::new(adapted.clone()));
+            for (t, v) in s.values.iter().enumerate() {
+                let slot = s.slots[t] as usize;
+                if t == 24 {
+                    let (bp, ba) = (p.band(slot, 1, 0.9)[0], a.band(slot, 1, 0.9)[0]);
+                    assert!((ba.point - 0.45).abs() < 0.015, "adapted {ba:?}");
+                    assert!(ba.hi - ba.lo < 0.5 * (bp.hi - bp.lo), "adapted {ba:?}, pooled {bp:?}");
+                    // The one-step burst quantile is the band's upper end (q = 0.95).
+                    let burst = a.max_quantile(0, 1, 1, &|_| slot, 0.95);
+                    assert!((burst - ba.hi).abs() < 0.005, "{burst} vs {ba:?}");
+                }
+                if t >= 24 {
+                    let b = a.band(slot, 1, 0.9)[0];
+                    total += 1;
+                    inside += usize::from(b.lo <= v[0] && v[0] <= b.hi);
+                }
+                p.observe(slot, v);
+                a.observe(slot, v);
+            }
+        }
+        // Conservative, not too narrow: the adapted variance is floored at a tenth of the
+        // state's pooled variance (its sd at 0.036 here, the workload's own noise is 0.02).
+        let coverage = inside as f64 / total as f64;
+        assert!(coverage >= 0.9, "coverage {coverage}");
     }
 }

@@ -252,6 +252,7 @@ mod tests {
             states: Some(2),
             max_states: 3,
             max_iterations: 10,
+            adapt: None,
         };
         let items: Vec<PoolItem> = (0..12)
             .map(|i| PoolItem {

@@ -176,6 +176,29 @@ impl Filter {
         }
         Ok(w)
     }
+
+    /// As [`Filter::predict`], with the one row-major `K×K` matrix `a` for every step (a
+    /// workload's adapted matrix, say, in place of the model's). Fails if `a` is not `K×K`.
+    pub fn predict_with_matrix(&self, a: &[f64], horizon_steps: usize) -> Result<StateWeights, HmmError> {
+        let k = self.weights.len();
+        if a.len() != k * k {
+            return Err(HmmError::InvalidInput(format!(
+                "matrix has {} entries, the filter's {k} states need {}",
+                a.len(),
+                k * k
+            )));
+        }
+        let mut w = self.weights;
+        let first = if self.fresh { 2 } else { 1 };
+        let mut next = [0.0; MAX_STATES];
+        let next = next.get_mut(..k).unwrap_or(&mut []);
+        for _ in first..=horizon_steps {
+            propagate(w.as_slice(), a, k, next);
+            w.as_mut_slice().copy_from_slice(next);
+            w.normalise();
+        }
+        Ok(w)
+    }
 }
 
 #[cfg(test)]
@@ -276,6 +299,26 @@ mod tests {
         }
         assert_eq!(f.predict(&m, 0, bucket).unwrap(), *f.weights());
         assert!(f.predict(&m, 2, |_| 7).is_err());
+    }
+
+    /// With the model's own matrix, `predict_with_matrix` is `predict` bit for bit; with
+    /// another, it moves by that one.
+    #[test]
+    fn predict_with_matrix_matches_predict() {
+        let m = model();
+        let mut f = Filter::new(&m, Start::Initial);
+        let a0 = m.transition_matrix(0).unwrap();
+        assert_eq!(f.predict_with_matrix(a0, 1).unwrap(), *f.weights());
+        f.update(&m, &[0.3, 0.1], 0).unwrap();
+        for h in 0..5 {
+            assert_eq!(f.predict_with_matrix(a0, h).unwrap(), f.predict(&m, h, |_| 0).unwrap());
+        }
+        let stay = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        let w = f.predict_with_matrix(&stay, 4).unwrap();
+        for (g, x) in w.as_slice().iter().zip(f.weights().as_slice()) {
+            assert!((g - x).abs() < 1e-15);
+        }
+        assert!(f.predict_with_matrix(&stay[..4], 2).is_err());
     }
 
     #[test]
