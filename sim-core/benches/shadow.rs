@@ -59,8 +59,8 @@ fn observe_and_band(c: &mut Criterion) {
                 max_states: 4,
                 max_iterations: 10,
                 adapt: Some(Adaptation {
-                    prior_samples: 0.01,
-                    prior_transitions: 1.0,
+                    prior_samples: Some(0.01),
+                    prior_transitions: Some(1.0),
                 }),
             },
         ),

@@ -230,8 +230,8 @@ Scenario(
                     max_states: 6,
                     max_iterations: 20,
                     adapt: Some(schema::HmmAdapt {
-                        prior_samples: 0.01,
-                        prior_transitions: 3.0
+                        prior_samples: Some(0.01),
+                        prior_transitions: Some(3.0)
                     }),
                 },
             ]

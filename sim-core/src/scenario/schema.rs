@@ -981,18 +981,20 @@ pub enum ShadowFamily {
 
 /// How strongly a workload's HMM shadow adapts to its own samples: the pooled parameters are a
 /// prior worth this many own samples (emissions) or transitions (each row of the transition
-/// matrix). The defaults are the forecast protocol's HMM shadow settings, chosen on the
+/// matrix); `None` keeps that part pooled. The defaults are the forecast protocol's HMM shadow settings, chosen on the
 /// PlanetLab development split's training days (README, "Shadow profiles on real traces"),
 /// not on any simulated scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HmmAdapt {
     /// Weight of each state's pooled emission, in own samples (default 0.01: a state the
-    /// workload has visited takes on its own level and spread almost at once).
+    /// workload has visited takes on its own level and spread almost at once; `None`: pooled
+    /// emissions).
     #[serde(default = "default_adapt_prior_samples")]
-    pub prior_samples: f64,
-    /// Weight of each pooled transition row, in own transitions (default 1).
+    pub prior_samples: Option<f64>,
+    /// Weight of each pooled transition row, in own transitions (default 1; `None`: pooled
+    /// transitions).
     #[serde(default = "default_adapt_prior_transitions")]
-    pub prior_transitions: f64,
+    pub prior_transitions: Option<f64>,
 }
 
 impl Default for HmmAdapt {
@@ -1004,12 +1006,12 @@ impl Default for HmmAdapt {
     }
 }
 
-fn default_adapt_prior_samples() -> f64 {
-    0.01
+fn default_adapt_prior_samples() -> Option<f64> {
+    Some(0.01)
 }
 
-fn default_adapt_prior_transitions() -> f64 {
-    1.0
+fn default_adapt_prior_transitions() -> Option<f64> {
+    Some(1.0)
 }
 
 fn default_hmm_max_states() -> u32 {

@@ -747,8 +747,12 @@ fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
                 "must be at least 1",
             );
             if let Some(a) = adapt {
-                c.nonneg(&format!("{p}.adapt.prior_samples"), a.prior_samples);
-                c.nonneg(&format!("{p}.adapt.prior_transitions"), a.prior_transitions);
+                if let Some(x) = a.prior_samples {
+                    c.nonneg(&format!("{p}.adapt.prior_samples"), x);
+                }
+                if let Some(x) = a.prior_transitions {
+                    c.nonneg(&format!("{p}.adapt.prior_transitions"), x);
+                }
             }
         }
         ShadowFamily::Quantile {

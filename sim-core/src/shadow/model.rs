@@ -71,13 +71,13 @@ pub enum FamilySettings {
 
 /// MAP adaptation of a workload's HMM shadow to its own samples: the pooled parameters are a
 /// prior worth `prior_samples` own samples per state (emissions) and `prior_transitions`
-/// transitions per row (the transition matrix).
+/// transitions per row (the transition matrix); `None` keeps that part pooled.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Adaptation {
-    /// Weight of each state's pooled emission, in own samples.
-    pub prior_samples: f64,
-    /// Weight of each pooled transition row, in own transitions.
-    pub prior_transitions: f64,
+    /// Weight of each state's pooled emission, in own samples (`None`: pooled emissions).
+    pub prior_samples: Option<f64>,
+    /// Weight of each pooled transition row, in own transitions (`None`: pooled transitions).
+    pub prior_transitions: Option<f64>,
 }
 
 /// How well the shadow is fitted: what a prediction is based on.
@@ -599,24 +599,24 @@ impl Personal {
         }
     }
 
-    /// Recomputes the adapted parameters from the statistics so far.
+    /// Recomputes the adapted parameters from the statistics so far (the parts whose prior is
+    /// `None` stay pooled: their statistics are never added).
     fn refresh(&mut self, hmm: &GaussianHmm) {
-        for j in 0..hmm.k() {
-            for m in 0..DIMS {
-                let i = j * DIMS + m;
-                let (mu, var) = (hmm.means()[i], hmm.variances()[i]);
-                (self.means[i], self.variances[i]) = self
-                    .emissions
-                    .adapted(j, m, mu, var, self.priors.prior_samples)
-                    .unwrap_or((mu, var));
+        if let Some(tau) = self.priors.prior_samples {
+            for j in 0..hmm.k() {
+                for m in 0..DIMS {
+                    let i = j * DIMS + m;
+                    let (mu, var) = (hmm.means()[i], hmm.variances()[i]);
+                    (self.means[i], self.variances[i]) =
+                        self.emissions.adapted(j, m, mu, var, tau).unwrap_or((mu, var));
+                }
             }
         }
-        let pooled = hmm.transition_matrix(0).unwrap_or(&[]);
-        if self.transitions.is_empty() {
-            self.matrix.copy_from_slice(pooled);
-        } else {
-            self.transitions
-                .adapted_into(pooled, self.priors.prior_transitions, &mut self.matrix);
+        if let Some(tau) = self.priors.prior_transitions
+            && !self.transitions.is_empty()
+        {
+            let pooled = hmm.transition_matrix(0).unwrap_or(&[]);
+            self.transitions.adapted_into(pooled, tau, &mut self.matrix);
         }
     }
 }
@@ -698,10 +698,12 @@ impl Belief {
                 let _ = filter.update(&p.hmm, &r, 0);
                 if let Some(own) = &mut self.personal {
                     let after = filter.weights().as_slice();
-                    own.emissions.add(after, &r);
+                    if own.priors.prior_samples.is_some() {
+                        own.emissions.add(after, &r);
+                    }
                     // The first update after a reset makes no transition; a sample missing in
                     // every metric tells nothing about one.
-                    if !fresh && r.iter().any(|x| x.is_finite()) {
+                    if own.priors.prior_transitions.is_some() && !fresh && r.iter().any(|x| x.is_finite()) {
                         let pooled = p.hmm.transition_matrix(0).unwrap_or(&[]);
                         own.transitions.add(before.as_slice(), pooled, after);
                     }
@@ -1104,8 +1106,8 @@ mod tests {
     }
 
     const ADAPT: Adaptation = Adaptation {
-        prior_samples: 0.01,
-        prior_transitions: 1.0,
+        prior_samples: Some(0.01),
+        prior_transitions: Some(1.0),
     };
 
     fn hmm_settings(states: usize, adapt: Option<Adaptation>) -> FamilySettings {
@@ -1135,6 +1137,40 @@ mod tests {
             p.max_quantile(0, 1, 12, &|_| 5, 0.9),
             a.max_quantile(0, 1, 12, &|_| 5, 0.9)
         );
+    }
+
+    /// With both priors `None` nothing adapts: after a day of samples the predictions are the
+    /// pooled belief's, bit for bit; with one prior set they are not.
+    #[test]
+    fn adaptation_with_no_parts_is_the_pooled_belief() {
+        let train = synthetic(0.4, 0.1, 20, 200, 6);
+        let none = Adaptation {
+            prior_samples: None,
+            prior_transitions: None,
+        };
+        let beliefs = |adapt: Option<Adaptation>| {
+            let m = Arc::new(model_of(fit(&train, &hmm_settings(3, adapt), 1, 1, None).unwrap()));
+            let mut b = Belief::new(m);
+            for (t, v) in synthetic(0.6, 0.05, 1, 288, 8)[0].values.iter().enumerate() {
+                b.observe(t / 12, v);
+            }
+            b
+        };
+        let p = beliefs(None);
+        let off = beliefs(Some(none));
+        let emissions = beliefs(Some(Adaptation {
+            prior_transitions: None,
+            ..ADAPT
+        }));
+        let transitions = beliefs(Some(Adaptation {
+            prior_samples: None,
+            ..ADAPT
+        }));
+        for h in [1, 6] {
+            assert_eq!(p.band(3, h, 0.9), off.band(3, h, 0.9));
+            assert_ne!(p.band(3, h, 0.9), emissions.band(3, h, 0.9));
+            assert_ne!(p.band(3, h, 0.9), transitions.band(3, h, 0.9));
+        }
     }
 
     /// Workloads that each hold their own level (10–70 %, noise 2 points) under a 2-state HMM: a
