@@ -253,6 +253,24 @@ Scenario(
     }
 
     #[test]
+    fn some_around_an_optional_struct_gets_a_hint() {
+        let text = MINIMAL.replace(
+            "Threshold(up: 0.7)",
+            "Threshold(up: 0.7), Engine(family: Hmm(adapt: Some((prior_samples: 1.0))))",
+        );
+        let e = parse_scenario("t.ron", &text, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("an optional struct is written without `Some`: `field: (a: 1)`, not `field: Some((a: 1))`"),
+            "{e}"
+        );
+        let text = MINIMAL.replace(
+            "Threshold(up: 0.7)",
+            "Threshold(up: 0.7), Engine(family: Hmm(adapt: (prior_samples: 1.0)))",
+        );
+        assert!(parse_scenario("t.ron", &text, &[]).is_ok());
+    }
+
+    #[test]
     fn syntax_and_type_errors_have_positions_and_paths() {
         let e = parse_scenario("t.ron", "Scenario(\n  seed: \"x\",\n)", &[]).unwrap_err();
         assert_eq!(e.to_string(), "t.ron:2:8: seed: Expected integer");

@@ -74,7 +74,8 @@ Experiment(
 fn policies_seeds_and_scenario_problems() {
     let text = r#"Experiment(
     scenario: "quickstart.ron",
-    policies: ["static", "treshold", Threshold(name: "t2", up: "high"), "static"],
+    policies: ["static", "treshold", Threshold(name: "t2", up: "high"), "static",
+               Engine(family: Hmm(adapt: Some((prior_samples: 1.0))))],
 )"#;
     let m = messages(text);
     assert_has(&m, "t.ron: name: is required: a short name for the experiment");
@@ -88,6 +89,10 @@ fn policies_seeds_and_scenario_problems() {
         "t.ron: seeds: is required: Replications(N) for N derived seeds, or List([1, 2, 3])",
     );
     assert_has(&m, "t.ron: policies[1]: policy `static` is listed twice");
+    assert_has(
+        &m,
+        "t.ron:4:47: policies[4]: Expected identifier (an optional struct is written without `Some`: `field: (a: 1)`, not `field: Some((a: 1))`)",
+    );
 
     let m = messages(r#"Experiment(name: "t", scenario: "nope.ron", seeds: Replications(0))"#);
     assert!(

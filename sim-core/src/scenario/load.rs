@@ -98,6 +98,8 @@ pub fn parse_ron<T: DeserializeOwned + Serialize>(
             if !path.is_empty() && path != "." && path != "?" {
                 d.message = format!("{path}: {}", d.message);
             }
+            d.message
+                .push_str(some_struct_hint(text, err.span.start.line, err.span.start.col));
             return Err(Diagnostics(vec![d]));
         }
     };
@@ -137,6 +139,26 @@ fn spanned(file: &str, e: &ron::error::SpannedError) -> Diagnostic {
         msg
     };
     Diagnostic::at_position(file, e.span.start.line, e.span.start.col, msg)
+}
+
+/// A hint to append to a RON error at the 1-based `line`:`col` of `text` when the text up to it
+/// ends in `Some((`, whitespace aside (else ""). With implicit `Some` (see [`ron_options`]) RON
+/// reads `Some(` before a struct as a struct name and then fails on the struct's own `(`, with
+/// a message that does not say why.
+pub(crate) fn some_struct_hint(text: &str, line: usize, col: usize) -> &'static str {
+    let upto: String = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .unwrap_or("")
+        .chars()
+        .take(col)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if upto.ends_with("Some((") {
+        " (an optional struct is written without `Some`: `field: (a: 1)`, not `field: Some((a: 1))`)"
+    } else {
+        ""
+    }
 }
 
 fn line_col(text: &str, byte: usize) -> (usize, usize) {

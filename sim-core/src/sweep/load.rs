@@ -19,7 +19,7 @@ use super::plan::{self, FORMAT, Header, MAX_RUNS, Param, Plan, Provenance, expan
 use super::schema::{self, ExperimentFile, ParamSpec, SeedsSpec};
 use super::text::{param_column, value_to_override_text};
 use crate::diag::{Diagnostic, Diagnostics, suggestion};
-use crate::scenario::load::{parse_ron, read_text, ron_options};
+use crate::scenario::load::{parse_ron, read_text, ron_options, some_struct_hint};
 use crate::scenario::overrides::{apply, parse_path, path_to_string};
 use crate::scenario::validate::Checker;
 use crate::scenario::{PolicySpec, Scenario, example as scenario_example, parse_scenario};
@@ -313,8 +313,13 @@ fn policy_specs(
                         let (l0, c0) = line_col(text, byte);
                         let (l, col) = (e.span.start.line, e.span.start.col);
                         let pos = (l + l0 - 1, if l == 1 { col + c0 - 1 } else { col });
-                        c.problems
-                            .push(Diagnostic::at_position(file, pos.0, pos.1, format!("{at}: {}", e.code)));
+                        let hint = some_struct_hint(text, pos.0, pos.1);
+                        c.problems.push(Diagnostic::at_position(
+                            file,
+                            pos.0,
+                            pos.1,
+                            format!("{at}: {}{hint}", e.code),
+                        ));
                     }
                     None => c.error(at, e.code.to_string()),
                 }
