@@ -61,6 +61,7 @@ fn observe_and_band(c: &mut Criterion) {
                 adapt: Some(Adaptation {
                     prior_samples: Some(0.01),
                     prior_transitions: Some(1.0),
+                    variance_floor: 0.1,
                 }),
             },
         ),

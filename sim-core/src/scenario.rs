@@ -231,7 +231,8 @@ Scenario(
                     max_iterations: 20,
                     adapt: Some(schema::HmmAdapt {
                         prior_samples: Some(0.01),
-                        prior_transitions: Some(3.0)
+                        prior_transitions: Some(3.0),
+                        variance_floor: 0.1,
                     }),
                 },
             ]

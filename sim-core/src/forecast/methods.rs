@@ -383,7 +383,8 @@ impl Predictive for EmpiricalShadow {
 // ------------------------------------------------------------------------------ HMM shadow
 
 use crate::shadow::hmm::{
-    Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights, refine, select_states,
+    ADAPT_VARIANCE_FLOOR, Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights,
+    refine, select_states,
 };
 
 /// Settings of the HMM shadow.
@@ -626,7 +627,7 @@ impl HmmWarm<'_> {
         let n = self.grid.n;
         for j in 0..self.model.k() {
             let (mu, var) = state_emission(self.model, j);
-            match self.own.adapted(j, 0, mu, var, tau) {
+            match self.own.adapted(j, 0, mu, var, tau, ADAPT_VARIANCE_FLOOR) {
                 Some((m, v)) => push_state_cdf(m, v.sqrt(), &self.grid, self.sqrt_scale, &mut self.adapted),
                 None => self.adapted.extend_from_slice(&self.table[j * n..(j + 1) * n]),
             }

@@ -60,6 +60,7 @@ pub fn family_settings(f: &ShadowFamily, profiler_interval_ms: u64) -> FamilySet
             adapt: adapt.map(|a| Adaptation {
                 prior_samples: a.prior_samples,
                 prior_transitions: a.prior_transitions,
+                variance_floor: a.variance_floor,
             }),
         },
         ShadowFamily::Quantile {

@@ -995,6 +995,10 @@ pub struct HmmAdapt {
     /// transitions).
     #[serde(default = "default_adapt_prior_transitions")]
     pub prior_transitions: Option<f64>,
+    /// The adapted variance of a state is at least this share of its pooled variance (default
+    /// 0.1; at 1 a workload's band is never narrower than its states' pooled spread).
+    #[serde(default = "default_adapt_variance_floor")]
+    pub variance_floor: f64,
 }
 
 impl Default for HmmAdapt {
@@ -1002,6 +1006,7 @@ impl Default for HmmAdapt {
         HmmAdapt {
             prior_samples: default_adapt_prior_samples(),
             prior_transitions: default_adapt_prior_transitions(),
+            variance_floor: default_adapt_variance_floor(),
         }
     }
 }
@@ -1012,6 +1017,10 @@ fn default_adapt_prior_samples() -> Option<f64> {
 
 fn default_adapt_prior_transitions() -> Option<f64> {
     Some(1.0)
+}
+
+fn default_adapt_variance_floor() -> f64 {
+    crate::shadow::hmm::ADAPT_VARIANCE_FLOOR
 }
 
 fn default_hmm_max_states() -> u32 {

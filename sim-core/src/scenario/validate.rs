@@ -753,6 +753,7 @@ fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
                 if let Some(x) = a.prior_transitions {
                     c.nonneg(&format!("{p}.adapt.prior_transitions"), x);
                 }
+                c.nonneg(&format!("{p}.adapt.variance_floor"), a.variance_floor);
             }
         }
         ShadowFamily::Quantile {

@@ -78,6 +78,8 @@ pub struct Adaptation {
     pub prior_samples: Option<f64>,
     /// Weight of each pooled transition row, in own transitions (`None`: pooled transitions).
     pub prior_transitions: Option<f64>,
+    /// The adapted variance is at least this share of the state's pooled variance.
+    pub variance_floor: f64,
 }
 
 /// How well the shadow is fitted: what a prediction is based on.
@@ -607,8 +609,10 @@ impl Personal {
                 for m in 0..DIMS {
                     let i = j * DIMS + m;
                     let (mu, var) = (hmm.means()[i], hmm.variances()[i]);
-                    (self.means[i], self.variances[i]) =
-                        self.emissions.adapted(j, m, mu, var, tau).unwrap_or((mu, var));
+                    (self.means[i], self.variances[i]) = self
+                        .emissions
+                        .adapted(j, m, mu, var, tau, self.priors.variance_floor)
+                        .unwrap_or((mu, var));
                 }
             }
         }
@@ -1108,6 +1112,7 @@ mod tests {
     const ADAPT: Adaptation = Adaptation {
         prior_samples: Some(0.01),
         prior_transitions: Some(1.0),
+        variance_floor: 0.1,
     };
 
     fn hmm_settings(states: usize, adapt: Option<Adaptation>) -> FamilySettings {
@@ -1147,6 +1152,7 @@ mod tests {
         let none = Adaptation {
             prior_samples: None,
             prior_transitions: None,
+            ..ADAPT
         };
         let beliefs = |adapt: Option<Adaptation>| {
             let m = Arc::new(model_of(fit(&train, &hmm_settings(3, adapt), 1, 1, None).unwrap()));

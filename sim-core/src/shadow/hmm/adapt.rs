@@ -18,15 +18,15 @@ use super::{MAX_STATES, propagate};
 /// Below this share of the prior weight, a state's own statistics are left out (its adapted
 /// parameters would differ from the pooled ones by less than a millionth).
 const ADAPT_NEGLIGIBLE: f64 = 1e-6;
-/// The adapted variance is at least this share of the pooled one (a state seen in a handful of
-/// equal readings would otherwise collapse to a point).
+/// The default floor of the adapted variance, as a share of the pooled one (a state seen in a
+/// handful of equal readings would otherwise collapse to a point).
 pub const ADAPT_VARIANCE_FLOOR: f64 = 0.1;
 
 /// A series' own observations as per-state sufficient statistics, each observation weighted by
 /// the filter's posterior over states just after it. With prior weight `τ` observations, state
 /// `j`'s mean in dimension `d` becomes `(τ·μ_jd + Σ γ_j·y_d) / (τ + Σ γ_j)` and its second
-/// moment likewise (the sums over the observations whose dimension `d` is present), floored at
-/// [`ADAPT_VARIANCE_FLOOR`] × the pooled variance.
+/// moment likewise (the sums over the observations whose dimension `d` is present), the
+/// variance floored at a share of the pooled one ([`ADAPT_VARIANCE_FLOOR`] by default).
 #[derive(Clone, Debug)]
 pub struct OwnEmissions {
     d: usize,
@@ -70,9 +70,18 @@ impl OwnEmissions {
     }
 
     /// The adapted mean and variance of state `j` in dimension `dim`, whose pooled emission is
-    /// `N(mean, variance)`, under a prior worth `prior_readings` observations (`None`: its own
-    /// weight is negligible, keep the pooled emission).
-    pub fn adapted(&self, j: usize, dim: usize, mean: f64, variance: f64, prior_readings: f64) -> Option<(f64, f64)> {
+    /// `N(mean, variance)`, under a prior worth `prior_readings` observations, the variance at
+    /// least `variance_floor` × the pooled one (`None`: its own weight is negligible, keep the
+    /// pooled emission).
+    pub fn adapted(
+        &self,
+        j: usize,
+        dim: usize,
+        mean: f64,
+        variance: f64,
+        prior_readings: f64,
+        variance_floor: f64,
+    ) -> Option<(f64, f64)> {
         let tau = prior_readings.max(0.0);
         let i = j * self.d + dim;
         let n = self.weight.get(i).copied().unwrap_or(0.0);
@@ -81,7 +90,7 @@ impl OwnEmissions {
         }
         let m = (tau * mean + self.sum[i]) / (tau + n);
         let second = (tau * (variance + mean * mean) + self.sum_sq[i]) / (tau + n);
-        Some((m, (second - m * m).max(ADAPT_VARIANCE_FLOOR * variance)))
+        Some((m, (second - m * m).max(variance_floor * variance)))
     }
 }
 
@@ -166,17 +175,17 @@ mod tests {
         own.add(&[1.0, 0.0], &[0.5]);
         own.add(&[0.5, 0.5], &[0.3]);
         // State 0: weight 1.5, sum 0.65, sum of squares 0.295; prior N(0.2, 0.01) of weight 1.
-        let (m, v) = own.adapted(0, 0, 0.2, 0.01, 1.0).unwrap();
+        let (m, v) = own.adapted(0, 0, 0.2, 0.01, 1.0, ADAPT_VARIANCE_FLOOR).unwrap();
         assert!((m - 0.85 / 2.5).abs() < 1e-15, "{m}");
         assert!((v - (0.345 / 2.5 - m * m)).abs() < 1e-15, "{v}");
         // Prior weight 0: the own weighted moments (state 1: 0.3 with weight 0.5, spread 0).
-        let (m, v) = own.adapted(1, 0, 0.2, 0.01, 0.0).unwrap();
+        let (m, v) = own.adapted(1, 0, 0.2, 0.01, 0.0, ADAPT_VARIANCE_FLOOR).unwrap();
         assert!((m - 0.3).abs() < 1e-15);
         assert_eq!(v, ADAPT_VARIANCE_FLOOR * 0.01); // the floor
         // A state never visited keeps the pooled emission.
         let mut fresh = OwnEmissions::new(3, 1);
         fresh.add(&[1.0, 0.0, 0.0], &[0.1]);
-        assert_eq!(fresh.adapted(2, 0, 0.2, 0.01, 1.0), None);
+        assert_eq!(fresh.adapted(2, 0, 0.2, 0.01, 1.0, ADAPT_VARIANCE_FLOOR), None);
     }
 
     /// Dimensions are kept apart, and a missing dimension adds nothing to its statistics.
@@ -186,12 +195,16 @@ mod tests {
         own.add(&[1.0], &[0.4, f64::NAN]);
         own.add(&[1.0], &[0.6, 2.0]);
         // Dimension 0: two observations, mean 0.5; dimension 1: one, 2.0 (prior weight 0).
-        let (m0, v0) = own.adapted(0, 0, 0.0, 1.0, 0.0).unwrap();
+        let (m0, v0) = own.adapted(0, 0, 0.0, 1.0, 0.0, ADAPT_VARIANCE_FLOOR).unwrap();
         assert!((m0 - 0.5).abs() < 1e-15 && (v0 - 0.1).abs() < 1e-15, "{m0} {v0}");
-        let (m1, _) = own.adapted(0, 1, 0.0, 1.0, 0.0).unwrap();
+        let (m1, _) = own.adapted(0, 1, 0.0, 1.0, 0.0, ADAPT_VARIANCE_FLOOR).unwrap();
         assert_eq!(m1, 2.0);
         // Prior weight 1 at N(0, 1): dimension 1 is (0 + 2) / 2.
-        assert_eq!(own.adapted(0, 1, 0.0, 1.0, 1.0).unwrap().0, 1.0);
+        assert_eq!(own.adapted(0, 1, 0.0, 1.0, 1.0, ADAPT_VARIANCE_FLOOR).unwrap().0, 1.0);
+        // Own spread 0.01 (dimension 0): floored at 0.1 × 1.0 by default; a floor of 1 keeps the
+        // pooled variance, a floor of 0 the own one.
+        assert_eq!(own.adapted(0, 0, 0.0, 1.0, 0.0, 1.0).unwrap().1, 1.0);
+        assert!((own.adapted(0, 0, 0.0, 1.0, 0.0, 0.0).unwrap().1 - 0.01).abs() < 1e-15);
     }
 
     #[test]
