@@ -210,7 +210,7 @@ fn every_policy_runs_with_invariants_and_the_oracle_never_violates() {
             ("workloads[3].initial", "3"),
             (
                 "policies",
-                "[Static(), Static(size: Peak), Threshold(), Engine(), Engine(name: \"hmm\", family: Hmm(states: Some(3), max_states: 4, max_iterations: 5), instance_selection: Burstable(min_confidence: 0.9)), Engine(source: OwnHistory), Hpa(), Hpa(name: \"hpa-legacy\", path: Legacy), Vpa(), Autopilot(horizontal: true), AwsPredictive(), Oracle()]",
+                "[Static(), Static(size: Peak), Threshold(), Engine(), Engine(name: \"hmm\", family: Hmm(states: Some(3), max_states: 4, max_iterations: 5), instance_selection: Burstable(min_confidence: 0.9)), Engine(name: \"hmm-adapted\", family: Hmm(states: Some(3), max_states: 4, max_iterations: 5, adapt: (prior_samples: 0.01, prior_transitions: 1.0))), Engine(source: OwnHistory), Hpa(), Hpa(name: \"hpa-legacy\", path: Legacy), Vpa(), Autopilot(horizontal: true), AwsPredictive(), Oracle()]",
             ),
         ],
         2,
@@ -234,14 +234,24 @@ fn every_policy_runs_with_invariants_and_the_oracle_never_violates() {
     // The oracle is the cost floor among policies without violations.
     assert!(oracle.cost_usd() <= peak.cost_usd());
     // Policies that act, act.
-    for p in ["threshold", "shadow", "hpa", "hpa-legacy", "aws-predictive", "oracle"] {
+    for p in [
+        "threshold",
+        "shadow",
+        "hmm-adapted",
+        "hpa",
+        "hpa-legacy",
+        "aws-predictive",
+        "oracle",
+    ] {
         assert!(report::totals(by_name(p))[0].actions > 0, "{p} never acted");
     }
-    // The shadow engine reports live interval coverage.
-    let shadow = report::totals(by_name("shadow"))[0];
-    assert!(
-        shadow.band_checks > 0 && shadow.coverage() > 0.5,
-        "coverage {}",
-        shadow.coverage()
-    );
+    // The shadow engines report live interval coverage.
+    for p in ["shadow", "hmm-adapted"] {
+        let shadow = report::totals(by_name(p))[0];
+        assert!(
+            shadow.band_checks > 0 && shadow.coverage() > 0.5,
+            "{p}: coverage {}",
+            shadow.coverage()
+        );
+    }
 }
