@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the reference results. Usage (from anywhere):
-#   results/regenerate.sh [EXPERIMENT...]        (default: all nine)
+#   results/regenerate.sh [EXPERIMENT...]        (default: all ten)
 #
-# The six sweep experiments (cold-start, hmm-adaptation, predictive-bursting, sensitivity, trigger,
-# burstable-suitability): `shadowsim sweep experiments/E.ron` into target/results/E (a scratch
-# folder: a rerun starts clean, an interrupted one can be resumed there with
+# The seven sweep experiments (cold-start, hmm-adaptation, hmm-adaptation-factors,
+# predictive-bursting, sensitivity, trigger, burstable-suitability): `shadowsim sweep
+# experiments/E.ron` into target/results/E (a scratch folder: a rerun starts clean, an
+# interrupted one can be resumed there with
 # `shadowsim sweep experiments/E.ron --out target/results/E --resume`), then summary.csv,
 # runs.csv, points.csv and manifest.ron are copied to results/E/ and `shadowsim plot` draws
 # tradeoff.png, by-point.png or by-policy.png and table.md there.
@@ -22,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(cold-start hmm-adaptation predictive-bursting sensitivity trigger burstable-suitability planetlab-replay planetlab-forecast bitbrains-forecast)
+all=(cold-start hmm-adaptation hmm-adaptation-factors predictive-bursting sensitivity trigger burstable-suitability planetlab-replay planetlab-forecast bitbrains-forecast)
 traces=../shared/traces
 experiments=("${@:-${all[@]}}")
 
