@@ -668,18 +668,14 @@ impl WarmCdfs for HmmWarm<'_> {
             _ => None,
         };
         let a = adapted.as_deref().unwrap_or(pooled);
-        let k = self.model.k();
-        let mut next = [0.0; crate::shadow::hmm::MAX_STATES];
-        let next = &mut next[..k];
-        // Step `next + j` is the (j+1)-th upcoming update: one transition from the filtered
-        // state (none from a fresh filter, whose weights are already the next step's), then
-        // one per step; renormalised against rounding drift, as `Filter::predict` does.
-        let mut w = *self.filter.weights();
+        // Step `next + j` is the (j+1)-th upcoming update: the filter's one-step prediction,
+        // then one more transition per step (a fresh filter restarted at `w` moves it once).
+        let mut w = self.filter.predict_with_matrix(a, 1).unwrap_or(*self.filter.weights());
+        let mut step = Filter::new(self.model, Start::Initial);
         for j in 0..h {
-            if j > 0 || !self.filter.is_fresh() {
-                crate::shadow::hmm::propagate(w.as_slice(), a, k, next);
-                w.as_mut_slice().copy_from_slice(next);
-                w.normalise();
+            if j > 0 {
+                step.reset_to_weights(w);
+                w = step.predict_with_matrix(a, 2).unwrap_or(w);
             }
             self.mixture(&w);
             f(j, &self.scratch);

@@ -506,9 +506,12 @@ impl Policy for EnginePolicy {
 
 /// Feeds the belief with every sample in the profiler's recent ring.
 fn replay(belief: &mut Belief, view: &View<'_>, state: &mut EngineState, _p: &EnginePolicy) {
-    for r in view.profile.recent.iter() {
-        belief.observe(usize::from(r.slot), &normalized(view.plan, &r.usage));
-    }
+    belief.observe_all(
+        view.profile
+            .recent
+            .iter()
+            .map(|r| (usize::from(r.slot), normalized(view.plan, &r.usage))),
+    );
     state.seen = view.profile.samples;
 }
 

@@ -981,9 +981,9 @@ pub enum ShadowFamily {
 
 /// How strongly a workload's HMM shadow adapts to its own samples: the pooled parameters are a
 /// prior worth this many own samples (emissions) or transitions (each row of the transition
-/// matrix); `None` keeps that part pooled. The defaults are the forecast protocol's HMM shadow settings, chosen on the
-/// PlanetLab development split's training days (README, "Shadow profiles on real traces"),
-/// not on any simulated scenario.
+/// matrix); `None` keeps that part pooled. The defaults are the forecast protocol's HMM shadow
+/// settings, chosen on the PlanetLab development split's training days (README, "Shadow
+/// profiles on real traces"), not on any simulated scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HmmAdapt {
     /// Weight of each state's pooled emission, in own samples (default 0.01: a state the
@@ -999,16 +999,6 @@ pub struct HmmAdapt {
     /// 0.1; at 1 a workload's band is never narrower than its states' pooled spread).
     #[serde(default = "default_adapt_variance_floor")]
     pub variance_floor: f64,
-}
-
-impl Default for HmmAdapt {
-    fn default() -> Self {
-        HmmAdapt {
-            prior_samples: default_adapt_prior_samples(),
-            prior_transitions: default_adapt_prior_transitions(),
-            variance_floor: default_adapt_variance_floor(),
-        }
-    }
 }
 
 fn default_adapt_prior_samples() -> Option<f64> {

@@ -693,6 +693,28 @@ impl Belief {
 
     /// Absorbs one own sample (normalized values) taken in `slot`.
     pub fn observe(&mut self, slot: usize, v: &[f64; DIMS]) {
+        self.absorb(slot, v);
+        self.refresh();
+    }
+
+    /// Absorbs own samples `(slot, values)` in order: the same belief as [`Belief::observe`]
+    /// on each, with the adapted parameters (if any) recomputed once, after the last.
+    pub fn observe_all(&mut self, samples: impl IntoIterator<Item = (usize, [f64; DIMS])>) {
+        for (slot, v) in samples {
+            self.absorb(slot, &v);
+        }
+        self.refresh();
+    }
+
+    /// Recomputes the adapted parameters from the own statistics (HMM with adaptation only).
+    fn refresh(&mut self) {
+        if let (Fitted::Hmm(p), Some(own)) = (&self.model.fitted, &mut self.personal) {
+            own.refresh(&p.hmm);
+        }
+    }
+
+    /// [`Belief::observe`] without recomputing the adapted parameters.
+    fn absorb(&mut self, slot: usize, v: &[f64; DIMS]) {
         self.samples += 1;
         match (&self.model.fitted, &mut self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
@@ -711,7 +733,6 @@ impl Belief {
                         let pooled = p.hmm.transition_matrix(0).unwrap_or(&[]);
                         own.transitions.add(before.as_slice(), pooled, after);
                     }
-                    own.refresh(&p.hmm);
                 }
             }
             (Fitted::Quantile(q), Posterior::Quantile(own)) => {
@@ -1177,6 +1198,34 @@ mod tests {
             assert_ne!(p.band(3, h, 0.9), emissions.band(3, h, 0.9));
             assert_ne!(p.band(3, h, 0.9), transitions.band(3, h, 0.9));
         }
+    }
+
+    /// Absorbing a day at once gives the belief that absorbing it sample by sample gives.
+    #[test]
+    fn observe_all_is_observe_one_by_one() {
+        let train = synthetic(0.4, 0.1, 20, 200, 6);
+        let m = Arc::new(model_of(
+            fit(&train, &hmm_settings(3, Some(ADAPT)), 1, 1, None).unwrap(),
+        ));
+        let day: Vec<(usize, [f64; DIMS])> = synthetic(0.6, 0.05, 1, 288, 8)[0]
+            .values
+            .iter()
+            .enumerate()
+            .map(|(t, v)| (t / 12, *v))
+            .collect();
+        let (mut one, mut all) = (Belief::new(m.clone()), Belief::new(m));
+        for (slot, v) in &day {
+            one.observe(*slot, v);
+        }
+        all.observe_all(day.iter().copied());
+        assert_eq!(one.samples, all.samples);
+        for h in [1, 6] {
+            assert_eq!(one.band(3, h, 0.9), all.band(3, h, 0.9));
+        }
+        assert_eq!(
+            one.max_quantile(0, 1, 12, &|_| 3, 0.9),
+            all.max_quantile(0, 1, 12, &|_| 3, 0.9)
+        );
     }
 
     /// Workloads that each hold their own level (10–70 %, noise 2 points) under a 2-state HMM: a
