@@ -250,7 +250,22 @@ Scenario(
         );
         let text = MINIMAL.replace("initial: 2", "initial: 2, arivals_per_day: 3.0");
         let l = parse_scenario("t.ron", &text, &[]).unwrap();
-        assert!(l.warnings[0].to_string().contains("workloads.0.arivals_per_day: unknown field `arivals_per_day` is ignored (did you mean `arrivals_per_day`?)"), "{}", l.warnings[0]);
+        assert!(l.warnings[0].to_string().contains("workloads[0].arivals_per_day: unknown field `arivals_per_day` is ignored (did you mean `arrivals_per_day`?)"), "{}", l.warnings[0]);
+        // Inside enum variants: the path is the one overrides take (variants looked through),
+        // and the suggestion names a field of the struct the typo is in.
+        let text = MINIMAL.replace(
+            "Threshold(up: 0.7)",
+            "Threshold(up: 0.7), Engine(confidenc: 0.9, family: Hmm(adapt: (prior_sample: 1.0)))",
+        );
+        let l = parse_scenario("t.ron", &text, &[]).unwrap();
+        let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            w,
+            vec![
+                "t.ron: warning: policies[2].confidenc: unknown field `confidenc` is ignored (did you mean `confidence`?)",
+                "t.ron: warning: policies[2].family.adapt.prior_sample: unknown field `prior_sample` is ignored (did you mean `prior_samples`?)",
+            ]
+        );
     }
 
     #[test]
@@ -278,8 +293,15 @@ Scenario(
         let e = parse_scenario("t.ron", "Scenario(\n  seed: 1,\n", &[]).unwrap_err();
         assert!(e.to_string().starts_with("t.ron:2:11: Unexpected end of RON"), "{e}");
         let e = parse_scenario("t.ron", &MINIMAL.replace("initial: 2", "initial: -2"), &[]).unwrap_err();
+        assert!(e.to_string().contains("workloads[0].initial: "), "{e}");
+        let text = MINIMAL.replace(
+            "Threshold(up: 0.7)",
+            "Threshold(up: 0.7), Engine(family: Hmm(adapt: (prior_samples: \"x\")))",
+        );
+        let e = parse_scenario("t.ron", &text, &[]).unwrap_err();
         assert!(
-            e.to_string().contains("workloads[0].initial") || e.to_string().contains("workloads.0.initial"),
+            e.to_string()
+                .contains(": policies[2].family.adapt.prior_samples: Expected float"),
             "{e}"
         );
     }

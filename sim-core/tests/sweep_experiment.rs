@@ -83,7 +83,7 @@ fn policies_seeds_and_scenario_problems() {
         &m,
         "t.ron: policies[1]: the scenario has no policy `treshold` (did you mean `threshold`?); its policies are static, threshold",
     );
-    assert_has(&m, "t.ron:3:63: policies[2]: Expected float");
+    assert_has(&m, "t.ron:3:63: policies[2].up: Expected float");
     assert_has(
         &m,
         "t.ron: seeds: is required: Replications(N) for N derived seeds, or List([1, 2, 3])",
@@ -91,7 +91,7 @@ fn policies_seeds_and_scenario_problems() {
     assert_has(&m, "t.ron: policies[1]: policy `static` is listed twice");
     assert_has(
         &m,
-        "t.ron:4:47: policies[4]: Expected identifier (an optional struct is written without `Some`: `field: (a: 1)`, not `field: Some((a: 1))`)",
+        "t.ron:4:47: policies[4].family.adapt: Expected identifier (an optional struct is written without `Some`: `field: (a: 1)`, not `field: Some((a: 1))`)",
     );
 
     let m = messages(r#"Experiment(name: "t", scenario: "nope.ron", seeds: Replications(0))"#);
@@ -100,6 +100,26 @@ fn policies_seeds_and_scenario_problems() {
         "{m:?}"
     );
     assert_has(&m, "t.ron: seeds: Replications must be between 1 and 1000000, found 0");
+
+    // A policy spec written in the experiment warns about unknown fields like a scenario file.
+    let m = messages(
+        r#"Experiment(name: "t", scenario: "quickstart.ron", seeds: Replications(1),
+    policies: ["static", Engine(name: "e", confidenc: 0.9, family: Hmm(adapt: (prior_sample: 1.0)))])"#,
+    );
+    assert_has(
+        &m,
+        "t.ron: warning: policies[1].confidenc: unknown field `confidenc` is ignored (did you mean `confidence`?)",
+    );
+    assert_has(
+        &m,
+        "t.ron: warning: policies[1].family.adapt.prior_sample: unknown field `prior_sample` is ignored (did you mean `prior_samples`?)",
+    );
+    let m = messages(r#"Experiment(name: "t", scenario: "quickstart.ron", seeds: 5)"#);
+    assert!(
+        m[0].starts_with("t.ron:1:58: seeds: ")
+            && m[0].ends_with("(expected `Replications(N)` for N derived seeds, or `List([1, 2, 3])`)"),
+        "{m:?}"
+    );
 
     // Syntax errors have positions.
     let m = messages("Experiment(\n  name: \"x\",\n  grid: [(path: \"a\", values: [1,]\n)\n");
@@ -120,9 +140,9 @@ fn inline_scenario_problems_point_into_the_experiment() {
     seeds: Replications(2),
 )"#;
     // Line and column in the experiment file (RON's column convention, as for a scenario file).
-    assert_eq!(messages(text), vec!["t.ron:8:14: seed: Expected integer"]);
+    assert_eq!(messages(text), vec!["t.ron:8:14: scenario.seed: Expected integer"]);
     let one_line = r#"Experiment(name: "i", scenario: Scenario(seed: "x"), seeds: List([1]))"#;
-    assert_eq!(messages(one_line), vec!["t.ron:1:47: seed: Expected integer"]);
+    assert_eq!(messages(one_line), vec!["t.ron:1:47: scenario.seed: Expected integer"]);
     let fixed = text.replace("        seed: \"x\",\n", "");
     assert_eq!(
         messages(&fixed),

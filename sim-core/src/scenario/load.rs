@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::diag::{Diagnostic, Diagnostics, suggestion};
+use crate::scenario::overrides::{Segment, keys_at, path_to_string};
 
 /// RON options used for every input file: `Some(..)` may be omitted around optional values,
 /// and newtype variants may be written without double parentheses (`Static(headroom: 2.0)`).
@@ -64,11 +65,14 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 
 /// Parses `text` (from `file`) as a `T`. Unknown fields become warnings (returned with the
 /// value); syntax and type errors are returned as diagnostics with position and field path.
-/// `example` is a fully populated value whose field names are the did-you-mean candidates.
-pub fn parse_ron<T: DeserializeOwned + Serialize>(
+/// Field paths are written as overrides take them (`policies[0].family.adapt.prior_samples`:
+/// list indices in brackets, enum variants looked through). A did-you-mean for an unknown
+/// field names a field of the struct it was found in; `example` is a fully populated value
+/// whose field names are the candidates when that struct cannot be found.
+pub fn parse_ron<T: DeserializeOwned + Serialize, E: Serialize>(
     file: &str,
     text: &str,
-    example: &T,
+    example: &E,
 ) -> Result<(T, Vec<Diagnostic>), Diagnostics> {
     if text.contains('\0') {
         let at = text.find('\0').unwrap_or(0);
@@ -82,21 +86,21 @@ pub fn parse_ron<T: DeserializeOwned + Serialize>(
     }
     let mut de = ron::Deserializer::from_str_with_options(text, &ron_options())
         .map_err(|e| Diagnostics(vec![spanned(file, &e)]))?;
-    let mut unknown: Vec<String> = Vec::new();
+    let mut unknown: Vec<Vec<Segment>> = Vec::new();
     let result = {
-        let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let mut record = |path: serde_ignored::Path<'_>| unknown.push(ignored_segments(&path));
         let ignoring = serde_ignored::Deserializer::new(&mut de, &mut record);
         serde_path_to_error::deserialize::<_, T>(ignoring)
     };
     let value = match result {
         Ok(v) => v,
         Err(e) => {
-            let path = e.path().to_string();
+            let path = error_path(e.path());
             let inner = e.into_inner();
             let err = de.span_error(inner);
             let mut d = spanned(file, &err);
-            if !path.is_empty() && path != "." && path != "?" {
-                d.message = format!("{path}: {}", d.message);
+            if !path.is_empty() {
+                d.path = Some(path);
             }
             d.message
                 .push_str(some_struct_hint(text, err.span.start.line, err.span.start.col));
@@ -106,26 +110,68 @@ pub fn parse_ron<T: DeserializeOwned + Serialize>(
     if let Err(e) = de.end() {
         return Err(Diagnostics(vec![spanned(file, &de.span_error(e))]));
     }
+    let parsed = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
     let tree = serde_json::to_value(example).unwrap_or(serde_json::Value::Null);
     let warnings = unknown
         .into_iter()
-        .map(|path| {
-            let (parent, leaf) = match path.rsplit_once('.') {
-                Some((p, l)) => (p.to_string(), l.to_string()),
-                None => (String::new(), path.clone()),
+        .filter_map(|mut path| {
+            let Some(Segment::Key(leaf)) = path.pop() else {
+                return None;
             };
-            let candidates = sibling_keys(&tree, &parent);
+            let candidates = keys_at(&parsed, &path).unwrap_or_else(|| global_keys(&tree));
             let hint = suggestion(&leaf, candidates.iter().map(String::as_str));
-            Diagnostic::at_path(file, path.clone(), format!("unknown field `{leaf}` is ignored{hint}")).warning()
+            path.push(Segment::Key(leaf.clone()));
+            Some(
+                Diagnostic::at_path(
+                    file,
+                    path_to_string(&path),
+                    format!("unknown field `{leaf}` is ignored{hint}"),
+                )
+                .warning(),
+            )
         })
         .collect();
     Ok((value, warnings))
 }
 
+/// The field path of an ignored field, without `Some`, newtype and variant wrappers.
+fn ignored_segments(path: &serde_ignored::Path<'_>) -> Vec<Segment> {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => Vec::new(),
+        P::Seq { parent, index } => {
+            let mut v = ignored_segments(parent);
+            v.push(Segment::Index(*index));
+            v
+        }
+        P::Map { parent, key } => {
+            let mut v = ignored_segments(parent);
+            v.push(Segment::Key(key.clone()));
+            v
+        }
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => ignored_segments(parent),
+    }
+}
+
+/// The field path of a deserialization error, enum variants left out (as overrides and
+/// validation messages write it); "" at the top level.
+fn error_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment as S;
+    let segs: Vec<Segment> = path
+        .iter()
+        .filter_map(|s| match s {
+            S::Seq { index } => Some(Segment::Index(*index)),
+            S::Map { key } => Some(Segment::Key(key.clone())),
+            S::Enum { .. } | S::Unknown => None,
+        })
+        .collect();
+    path_to_string(&segs)
+}
+
 /// Reads and parses a file; see [`parse_ron`].
-pub fn load_ron<T: DeserializeOwned + Serialize>(
+pub fn load_ron<T: DeserializeOwned + Serialize, E: Serialize>(
     path: &Path,
-    example: &T,
+    example: &E,
 ) -> Result<(T, Vec<Diagnostic>), Diagnostics> {
     let text = read_text(path).map_err(|d| Diagnostics(vec![d]))?;
     parse_ron(&path.display().to_string(), &text, example)
@@ -166,47 +212,6 @@ fn line_col(text: &str, byte: usize) -> (usize, usize) {
     let line = prefix.matches('\n').count() + 1;
     let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
-}
-
-/// Field names that exist beside `parent` in the example tree (map keys and array indices in
-/// the path match any entry, externally tagged enum variants are looked through).
-fn sibling_keys(tree: &serde_json::Value, parent: &str) -> Vec<String> {
-    let mut node = tree;
-    if !parent.is_empty() {
-        for seg in parent.split('.') {
-            node = match descend(node, seg) {
-                Some(n) => n,
-                None => return global_keys(tree),
-            };
-        }
-    }
-    match unwrap_variant(node) {
-        serde_json::Value::Object(m) => m.keys().cloned().collect(),
-        _ => global_keys(tree),
-    }
-}
-
-fn unwrap_variant(node: &serde_json::Value) -> &serde_json::Value {
-    match node {
-        serde_json::Value::Object(m) if m.len() == 1 => {
-            let (k, v) = m.iter().next().map(|(k, v)| (k.as_str(), v)).unwrap_or(("", node));
-            if k.starts_with(|c: char| c.is_ascii_uppercase()) && v.is_object() {
-                v
-            } else {
-                node
-            }
-        }
-        _ => node,
-    }
-}
-
-fn descend<'a>(node: &'a serde_json::Value, seg: &str) -> Option<&'a serde_json::Value> {
-    let node = unwrap_variant(node);
-    match node {
-        serde_json::Value::Object(m) => m.get(seg).or_else(|| m.values().next()),
-        serde_json::Value::Array(a) => a.first(),
-        _ => None,
-    }
 }
 
 fn global_keys(tree: &serde_json::Value) -> Vec<String> {

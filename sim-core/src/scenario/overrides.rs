@@ -209,6 +209,26 @@ pub fn apply<T: Serialize + DeserializeOwned>(value: &T, path: &str, value_ron: 
     Ok(out)
 }
 
+/// The field names of the struct at `path` in `tree` (enum variants looked through), or
+/// `None` when there is no struct there.
+pub(crate) fn keys_at(tree: &Value, path: &[Segment]) -> Option<Vec<String>> {
+    let mut probe = tree.clone();
+    let mut node: &Value = get_path(&mut probe, path)?;
+    if let Value::Object(m) = node
+        && m.len() == 1
+        && m.keys()
+            .next()
+            .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_uppercase()))
+        && let Some(inner @ Value::Object(_)) = m.values().next()
+    {
+        node = inner;
+    }
+    match node {
+        Value::Object(m) => Some(m.keys().cloned().collect()),
+        _ => None,
+    }
+}
+
 /// The node at `path`, looking through enum variants, or `None`.
 fn get_path<'a>(tree: &'a mut Value, path: &[Segment]) -> Option<&'a mut Value> {
     let mut node = tree;

@@ -7,8 +7,10 @@
 //! validates; every parameter path exists (did-you-mean) and every value type-checks at its
 //! path when applied alone to the base scenario; no empty value lists; equal lengths within
 //! linked groups; no parameter twice; policies keep their names across the grid; seeds;
-//! the reference policy exists. A combination of values that is invalid together is not an
-//! experiment error: its runs fail with the scenario's message and the rest go on.
+//! the reference policy exists. Policy specs written inline are read like a scenario's
+//! (unknown fields are warnings with a did-you-mean, paths under `policies[i]`). A
+//! combination of values that is invalid together is not an experiment error: its runs fail
+//! with the scenario's message and the rest go on.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -19,7 +21,7 @@ use super::plan::{self, FORMAT, Header, MAX_RUNS, Param, Plan, Provenance, expan
 use super::schema::{self, ExperimentFile, ParamSpec, SeedsSpec};
 use super::text::{param_column, value_to_override_text};
 use crate::diag::{Diagnostic, Diagnostics, suggestion};
-use crate::scenario::load::{parse_ron, read_text, ron_options, some_struct_hint};
+use crate::scenario::load::{parse_ron, read_text};
 use crate::scenario::overrides::{apply, parse_path, path_to_string};
 use crate::scenario::validate::Checker;
 use crate::scenario::{PolicySpec, Scenario, example as scenario_example, parse_scenario};
@@ -75,7 +77,13 @@ impl Source {
 /// Validates experiment text (named `file` in messages); scenario paths are relative to
 /// `base_dir`.
 pub fn parse_experiment(file: &str, text: &str, base_dir: &Path) -> Result<LoadedExperiment, Diagnostics> {
-    let (exp, mut warnings) = parse_ron::<ExperimentFile>(file, text, &schema::example())?;
+    let (exp, mut warnings) = parse_ron::<ExperimentFile, _>(file, text, &schema::example()).map_err(|mut d| {
+        for p in d.0.iter_mut().filter(|p| p.path.as_deref() == Some("seeds")) {
+            p.message
+                .push_str(" (expected `Replications(N)` for N derived seeds, or `List([1, 2, 3])`)");
+        }
+        d
+    })?;
     let mut c = Checker::new(file);
     let name = exp.name.trim();
     if name.is_empty() {
@@ -86,15 +94,15 @@ pub fn parse_experiment(file: &str, text: &str, base_dir: &Path) -> Result<Loade
 
     let source = resolve_scenario(&exp, file, text, base_dir, &mut c);
     let raw_base: Option<Scenario> =
-        source
-            .as_ref()
-            .and_then(|s| match parse_ron::<Scenario>(&s.name, &s.text, &scenario_example()) {
+        source.as_ref().and_then(
+            |s| match parse_ron::<Scenario, _>(&s.name, &s.text, &scenario_example()) {
                 Ok((sc, _)) => Some(sc),
                 Err(d) => {
                     c.problems.extend(d.0.into_iter().map(|d| s.adjust(d)));
                     None
                 }
-            });
+            },
+        );
 
     // Base overrides: series off (a sweep keeps totals only), policies, set.
     let mut base_overrides: Vec<(String, String)> = vec![("output.series".into(), "None".into())];
@@ -304,25 +312,28 @@ fn policy_specs(
             }
             continue;
         }
-        match ron_options().from_str::<PolicySpec>(t) {
-            Ok(p) => specs.push(p),
-            Err(e) => {
+        // Positions inside the entry are shifted to the experiment file, field paths are put
+        // under `policies[i]`.
+        let (l0, c0) = text.find(t).map_or((1, 1), |byte| line_col(text, byte));
+        let adjust = |mut d: Diagnostic| {
+            d.position = d
+                .position
+                .map(|(l, col)| (l + l0 - 1, if l == 1 { col + c0 - 1 } else { col }));
+            d.path = Some(match d.path.take() {
+                Some(p) if p.starts_with('[') => format!("{at}{p}"),
+                Some(p) => format!("{at}.{p}"),
+                None => at.clone(),
+            });
+            d
+        };
+        match parse_ron::<PolicySpec, _>(file, t, &scenario_example()) {
+            Ok((p, warnings)) => {
+                specs.push(p);
+                c.problems.extend(warnings.into_iter().map(adjust));
+            }
+            Err(d) => {
                 ok = false;
-                match text.find(t) {
-                    Some(byte) => {
-                        let (l0, c0) = line_col(text, byte);
-                        let (l, col) = (e.span.start.line, e.span.start.col);
-                        let pos = (l + l0 - 1, if l == 1 { col + c0 - 1 } else { col });
-                        let hint = some_struct_hint(text, pos.0, pos.1);
-                        c.problems.push(Diagnostic::at_position(
-                            file,
-                            pos.0,
-                            pos.1,
-                            format!("{at}: {}{hint}", e.code),
-                        ));
-                    }
-                    None => c.error(at, e.code.to_string()),
-                }
+                c.problems.extend(d.0.into_iter().map(adjust));
             }
         }
     }
