@@ -22,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check scenario files; print every problem as `file:line:col: message` or
+    /// Check scenario and experiment files; print every problem as `file:line:col: message` or
     /// `file: field.path: message`. Exit 0 if all are valid, 2 otherwise.
     Validate(commands::validate::Args),
     /// Run a scenario: every policy on identical workload realizations; write summary.csv,

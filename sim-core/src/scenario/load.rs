@@ -63,6 +63,30 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     })
 }
 
+/// The name of the struct a RON text holds at its top level (`Scenario`, `Experiment`), after
+/// leading whitespace, comments and `#![enable(...)]` attributes; `None` for a text that does
+/// not start with a named struct.
+pub fn top_level_name(text: &str) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("#!") {
+            rest = r.split_once(']').map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let name = &rest[..end];
+    name.starts_with(|c: char| c.is_ascii_alphabetic()).then_some(name)
+}
+
 /// Parses `text` (from `file`) as a `T`. Unknown fields become warnings (returned with the
 /// value); syntax and type errors are returned as diagnostics with position and field path.
 /// Field paths are written as overrides take them (`policies[0].family.adapt.prior_samples`:
@@ -230,4 +254,19 @@ fn global_keys(tree: &serde_json::Value) -> Vec<String> {
     let mut out = std::collections::BTreeSet::new();
     walk(tree, &mut out);
     out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_name_skips_comments_and_attributes() {
+        assert_eq!(top_level_name("Scenario(name: \"x\")"), Some("Scenario"));
+        let text = "// Question: ...\n/* block\n comment */\n#![enable(implicit_some)]\n  Experiment(\n";
+        assert_eq!(top_level_name(text), Some("Experiment"));
+        assert_eq!(top_level_name("(name: \"x\")"), None);
+        assert_eq!(top_level_name("// only a comment"), None);
+        assert_eq!(top_level_name(""), None);
+    }
 }
