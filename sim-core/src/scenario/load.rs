@@ -138,21 +138,16 @@ pub fn parse_ron<T: DeserializeOwned + Serialize, E: Serialize>(
     let tree = serde_json::to_value(example).unwrap_or(serde_json::Value::Null);
     let warnings = unknown
         .into_iter()
-        .filter_map(|mut path| {
-            let Some(Segment::Key(leaf)) = path.pop() else {
-                return None;
+        .map(|path| {
+            let message = match path.split_last() {
+                Some((Segment::Key(leaf), parent)) => {
+                    let candidates = keys_at(&parsed, parent).unwrap_or_else(|| global_keys(&tree));
+                    let hint = suggestion(leaf, candidates.iter().map(String::as_str));
+                    format!("unknown field `{leaf}` is ignored{hint}")
+                }
+                _ => "this value is not used and is ignored".to_string(),
             };
-            let candidates = keys_at(&parsed, &path).unwrap_or_else(|| global_keys(&tree));
-            let hint = suggestion(&leaf, candidates.iter().map(String::as_str));
-            path.push(Segment::Key(leaf.clone()));
-            Some(
-                Diagnostic::at_path(
-                    file,
-                    path_to_string(&path),
-                    format!("unknown field `{leaf}` is ignored{hint}"),
-                )
-                .warning(),
-            )
+            Diagnostic::at_path(file, path_to_string(&path), message).warning()
         })
         .collect();
     Ok((value, warnings))
