@@ -5,13 +5,16 @@
 //! # Model and calibration
 //!
 //! Let `W` be the expected workloads (initial plus arrivals over the duration, as the
-//! validator counts them), `S` the steps (duration / step), `P` the policies, `T` the traced
-//! workloads (`output.series`) and `R = duration / output.series_interval` the series rows
-//! per traced workload.
+//! validator counts them, plus the workloads replayed from the trace sources loaded at
+//! validation), `S` the steps (duration / step; a replayed workload counts only the steps its
+//! samples cover), `P` the policies, `T` the traced workloads (`output.series`) and
+//! `R = duration / output.series_interval` the series rows per traced workload.
 //!
-//! - memory ≈ [`BASE_BYTES`] + `W·Σ_p bytes(p)` + `T·R·P·`[`BYTES_PER_SERIES_ROW`], `bytes(p)`
-//!   [`BYTES_PER_WORKLOAD_ENGINE`] for the predictive engine and [`BYTES_PER_WORKLOAD_POLICY`]
-//!   for the others
+//! - memory ≈ [`BASE_BYTES`] + the replayed samples (4 bytes per sample and metric) +
+//!   `W·Σ_p bytes(p)` + `T·R·P·`[`BYTES_PER_SERIES_ROW`], `bytes(p)`
+//!   [`BYTES_PER_WORKLOAD_ENGINE`] for the predictive engine (plus
+//!   [`BYTES_PER_OWN_QUANTILE_MODEL`] when it keeps a quantile model of each workload's own
+//!   history) and [`BYTES_PER_WORKLOAD_POLICY`] for the others
 //!   (per-workload simulation state is bounded: profiler windows have a fixed length, so
 //!   memory does not grow with `S`; each traced series row is held in memory and then
 //!   formatted as four CSV lines). A sweep holds at most `threads` runs at once.
@@ -28,7 +31,7 @@
 //! depending on the policy. The constants below sit at or above those figures so that the
 //! guard refuses only what clearly cannot fit; the time estimate is an order of magnitude.
 
-use sim_core::scenario::{PolicySpec, Scenario, SeriesSelect};
+use sim_core::scenario::{PolicySpec, Scenario, SeriesSelect, ShadowFamily, Source};
 use sim_core::time::MS_PER_DAY;
 
 /// Memory of the process before any workload: binary, catalog, thread stacks, buffers.
@@ -41,6 +44,14 @@ pub const BYTES_PER_WORKLOAD_POLICY: f64 = 20.0 * 1024.0;
 /// peak for `scenarios/scale.ron` at full population over 12 days (96,386 workloads, one
 /// engine policy; 2.92 GB when its nodes were too small), about 30 KB per workload.
 pub const BYTES_PER_WORKLOAD_ENGINE: f64 = 32.0 * 1024.0;
+/// A predictive engine's per-workload model of its own history under the quantile family
+/// (`source: OwnHistory`, or a graduated workload): a seasonal CDF table of 168 hours × 4
+/// metrics × 161 grid points in `f32` (433 KB), held up to about three times around a refit.
+/// Measured: 2.2 GB peak for `scenarios/planetlab-replay.ron` with one own-history engine (1,950
+/// replayed workloads, 1.13 MB each), 246 MB for `scenarios/cold-start.ron` (260 workloads,
+/// 0.9 MB each). Under the HMM family the own model is small (26 KB per workload measured, in
+/// [`BYTES_PER_WORKLOAD_ENGINE`]).
+pub const BYTES_PER_OWN_QUANTILE_MODEL: f64 = 1.2 * 1024.0 * 1024.0;
 /// One traced series row under one policy: the row in memory and its four CSV lines.
 pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
 /// Simulated workload-steps per second on one thread (release build, a mix of policies; a
@@ -58,27 +69,63 @@ pub struct Estimate {
     pub peak_bytes: f64,
     /// Wall-clock time, seconds.
     pub wall_secs: f64,
-    /// Whether the scenario replays traces, whose workloads the estimate does not count
-    /// (their number is known only once the trace files are read).
-    pub has_traces: bool,
+    /// Of `workloads`, those replayed from the scenario's trace sources (counted from the
+    /// traces loaded at validation).
+    pub replayed: f64,
+}
+
+/// What the loaded trace sources of `s` add: replayed workloads, their workload-steps under
+/// one policy (each over the part of its samples that falls inside the scenario's duration),
+/// and the bytes of their samples (4 bytes per sample and metric, shared by all policies).
+fn replayed(s: &Scenario) -> (f64, f64, f64) {
+    let duration_ms = s.duration.ms() as f64;
+    let step_ms = s.step.ms().max(1) as f64;
+    let (mut n, mut steps, mut bytes) = (0.0, 0.0, 0.0);
+    for w in s
+        .traces
+        .iter()
+        .filter_map(|t| t.loaded.as_ref())
+        .flat_map(|l| &l.workloads)
+    {
+        let span_ms = w.len() as f64 * w.sim_step_ms;
+        let active_ms = (duration_ms - w.sim_start_ms as f64).clamp(0.0, span_ms);
+        n += 1.0;
+        steps += (active_ms / step_ms).ceil();
+        bytes += w.len() as f64 * f64::from(w.metrics.0.count_ones()) * 4.0;
+    }
+    (n, steps, bytes)
 }
 
 /// Estimates one run of `s` on `threads` worker threads (0 = one per core).
 pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
     let duration_ms = s.duration.ms() as f64;
     let days = duration_ms / MS_PER_DAY as f64;
-    let workloads: f64 = s
+    let generated: f64 = s
         .workloads
         .iter()
         .map(|w| f64::from(w.initial) + w.arrivals_per_day.max(0.0) * days)
         .fold(0.0, |a, x| a + x); // not `sum`: an empty f64 sum is -0.0, printed "-0"
+    let (replayed, replayed_steps, trace_bytes) = replayed(s);
+    let workloads = generated + replayed;
     let steps = (duration_ms / (s.step.ms().max(1) as f64)).ceil();
     let policies = s.policies.len().max(1) as f64;
     let per_workload: f64 = s
         .policies
         .iter()
         .map(|p| match p {
-            PolicySpec::Engine(_) => BYTES_PER_WORKLOAD_ENGINE,
+            PolicySpec::Engine(e) => {
+                let own = e.source == Source::OwnHistory || s.shadow.graduation.is_some();
+                let quantile = matches!(
+                    e.family.as_ref().unwrap_or(&s.shadow.family),
+                    ShadowFamily::Quantile { .. }
+                );
+                BYTES_PER_WORKLOAD_ENGINE
+                    + if own && quantile {
+                        BYTES_PER_OWN_QUANTILE_MODEL
+                    } else {
+                        0.0
+                    }
+            }
             _ => BYTES_PER_WORKLOAD_POLICY,
         })
         .sum::<f64>()
@@ -90,8 +137,9 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         SeriesSelect::Names(names) => workloads.min(names.len() as f64),
     };
     let rows = (duration_ms / (s.output.series_interval.ms().max(1) as f64)).ceil();
-    let peak_bytes = BASE_BYTES + workloads * per_workload + traced * rows * policies * BYTES_PER_SERIES_ROW;
-    let workload_steps = workloads * steps * policies;
+    let peak_bytes =
+        BASE_BYTES + trace_bytes + workloads * per_workload + traced * rows * policies * BYTES_PER_SERIES_ROW;
+    let workload_steps = (generated * steps + replayed_steps) * policies;
     // Policies run in parallel and each run advances its workloads in parallel between
     // synchronization points: every thread is busy.
     let parallel = (threads_or_cores(threads) as f64).max(1.0);
@@ -100,7 +148,7 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         workload_steps,
         peak_bytes,
         wall_secs: workload_steps / (WORKLOAD_STEPS_PER_SEC * parallel),
-        has_traces: !s.traces.is_empty(),
+        replayed,
     }
 }
 
@@ -116,7 +164,7 @@ pub fn estimate_sweep(s: &Scenario, runs: usize, threads: usize) -> Estimate {
         workload_steps: one.workload_steps * runs,
         peak_bytes: BASE_BYTES + (one.peak_bytes - BASE_BYTES) * concurrent,
         wall_secs: one.workload_steps * runs / (WORKLOAD_STEPS_PER_SEC * threads.max(1.0)),
-        has_traces: one.has_traces,
+        replayed: one.replayed,
     }
 }
 
@@ -184,10 +232,10 @@ impl Estimate {
         format!(
             "estimate: about {:.0} workloads{}, {:.2e} workload-steps, peak memory {}, run time {} (order of magnitude, release build)",
             self.workloads,
-            if self.has_traces {
-                " plus the replayed traces (not counted)"
+            if self.replayed > 0.0 {
+                format!(" ({:.0} replayed from traces)", self.replayed)
             } else {
-                ""
+                String::new()
             },
             self.workload_steps,
             bytes(self.peak_bytes),
@@ -257,6 +305,60 @@ mod tests {
         let sweep = estimate_sweep(&base.scenario, 10, 2);
         assert!((sweep.workload_steps - 10.0 * a.workload_steps).abs() < 1e-6);
         assert!(sweep.peak_bytes > a.peak_bytes);
+    }
+
+    /// Measured on `scenarios/cold-start.ron` (260 workloads, 7 days): one own-history engine
+    /// (quantile family) peaked at 246 MB; the same engine on the HMM family far lower.
+    #[test]
+    fn own_history_quantile_models_are_counted() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/cold-start.ron"))
+            .unwrap_or_default();
+        let with = |policy: &str| {
+            let set = [("policies".to_string(), format!("[{policy}]"))];
+            match sim_core::scenario::parse_scenario("c.ron", &text, &set) {
+                Ok(l) => estimate_run(&l.scenario, 2),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let own = with("Engine(name: \"o\", source: OwnHistory)");
+        assert!(own.peak_bytes >= 246e6, "{}", bytes(own.peak_bytes));
+        assert!(own.peak_bytes <= 2.0 * 246e6, "{}", bytes(own.peak_bytes));
+        let own_hmm = with("Engine(name: \"o\", source: OwnHistory, family: Hmm())");
+        let pooled = with("Engine(name: \"p\")");
+        assert_eq!(own_hmm.peak_bytes, pooled.peak_bytes);
+        assert!(own.peak_bytes > 5.0 * pooled.peak_bytes);
+    }
+
+    /// A scenario's replayed workloads count: one source of two synthetic series in a
+    /// temporary file (the neutral CSV format), one of them longer than the scenario.
+    #[test]
+    fn replayed_workloads_are_counted() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut csv = String::from("workload,tags,time_secs,cpu_cores,mem_gib,disk_mbps,net_mbps\n");
+        for (name, samples) in [("a", 288), ("b", 1000)] {
+            for t in 0..samples {
+                csv.push_str(&format!("{name},vm;capacity_cpu_cores=1,{},0.5,,,\n", t * 300));
+            }
+        }
+        std::fs::write(dir.path().join("t.csv"), csv).unwrap_or_else(|e| panic!("{e}"));
+        let text = format!(
+            r#"Scenario(name: "r", duration: "2d", step: "5m",
+                archetypes: {{"vm": (tags: ["vm"], signature: (calls: {{"read": 1.0}}))}},
+                traces: [(name: "t", format: Neutral, path: "{}", archetype: "vm")],
+                policies: [Static(name: "s")])"#,
+            dir.path().join("t.csv").display()
+        );
+        let l = sim_core::scenario::parse_scenario("r.ron", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let e = estimate_run(&l.scenario, 1);
+        assert_eq!(e.replayed, 2.0);
+        assert_eq!(e.workloads, 2.0);
+        // One day of a's samples; b's 1 000 samples cut at the 576 steps of 2 days.
+        assert_eq!(e.workload_steps, 288.0 + 576.0);
+        assert!(
+            e.describe().contains("about 2 workloads (2 replayed from traces)"),
+            "{}",
+            e.describe()
+        );
     }
 
     #[test]
