@@ -387,7 +387,19 @@ pub fn fit(
                 }
             }
             // Each slot pools its hour ±1 over the week and, where that is thin, the same hour
-            // of every day.
+            // of every day; where even that is empty, every slot. The counts are whole numbers,
+            // so their sums are exact in any order.
+            let mut every_slot = vec![0.0f64; DIMS * n];
+            let mut every_slot_total = [0.0f64; DIMS];
+            for slot in 0..SLOTS {
+                for m in 0..DIMS {
+                    let off = (slot * DIMS + m) * n;
+                    for (i, c) in counts[off..off + n].iter().enumerate() {
+                        every_slot[m * n + i] += c;
+                        every_slot_total[m] += c;
+                    }
+                }
+            }
             let mut cdf = vec![0.0f32; SLOTS * DIMS * n];
             let mut h = vec![0.0f64; n];
             for slot in 0..SLOTS {
@@ -413,13 +425,9 @@ pub fn fit(
                         }
                     }
                     if total <= 0.0 {
-                        for slot_any in 0..SLOTS {
-                            let off = (slot_any * DIMS + m) * n;
-                            for (i, c) in counts[off..off + n].iter().enumerate() {
-                                h[i] += c;
-                                total += c;
-                            }
-                        }
+                        // `h` is empty here: take the metric's histogram over every slot.
+                        h.copy_from_slice(&every_slot[m * n..(m + 1) * n]);
+                        total = every_slot_total[m];
                     }
                     let off = (slot * DIMS + m) * n;
                     let mut acc = 0.0;
