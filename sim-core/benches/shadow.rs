@@ -2,7 +2,9 @@
 //! sample into the workload's belief and compute the next step's bands (four metrics, median
 //! and central 90 % interval), for both model families (the HMM also with per-workload
 //! adaptation of its emissions and transitions). This is the simulator's hot path with
-//! the shadow engine on.
+//! the shadow engine on. Also: refitting one workload's own quantile model from a day of CPU
+//! readings (the other metrics absent, as on PlanetLab), which an own-history engine does for
+//! every workload at every refit.
 //!
 //! Run with `cargo bench -p sim-core --bench shadow`.
 
@@ -91,5 +93,24 @@ fn observe_and_band(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, observe_and_band);
+/// One quantile fit on one day of one workload whose only measured metric is CPU: 24 of the 168
+/// hour-of-week slots hold readings, and three metrics have none anywhere.
+fn own_quantile_fit(c: &mut Criterion) {
+    let mut day = training().swap_remove(0);
+    for v in &mut day.values {
+        v[1..].fill(f64::NAN);
+    }
+    let family = FamilySettings::Quantile {
+        prior_weight: 2.0,
+        half_life_samples: 48.0,
+    };
+    let seqs = [day];
+    let mut group = c.benchmark_group("shadow_fit");
+    group.bench_function("quantile_own_1d_cpu_only", |b| {
+        b.iter(|| black_box(fit(black_box(&seqs), &family, 1, 0, None)));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, observe_and_band, own_quantile_fit);
 criterion_main!(benches);
