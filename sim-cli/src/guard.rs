@@ -45,12 +45,13 @@ pub const BYTES_PER_WORKLOAD_POLICY: f64 = 20.0 * 1024.0;
 /// engine policy; 2.92 GB when its nodes were too small), about 30 KB per workload.
 pub const BYTES_PER_WORKLOAD_ENGINE: f64 = 32.0 * 1024.0;
 /// A predictive engine's per-workload model of its own history under the quantile family
-/// (`source: OwnHistory`, or a graduated workload): a seasonal CDF table of 168 hours × 4
-/// metrics × 161 grid points in `f32` (433 KB), held up to about three times around a refit.
-/// Measured: 2.2 GB peak for `scenarios/planetlab-replay.ron` with one own-history engine (1,950
-/// replayed workloads, 1.13 MB each), 246 MB for `scenarios/cold-start.ron` (260 workloads,
-/// 0.9 MB each). Under the HMM family the own model is small (26 KB per workload measured, in
-/// [`BYTES_PER_WORKLOAD_ENGINE`]).
+/// (`source: OwnHistory`, or a graduated workload), for a workload measuring all four metrics:
+/// a seasonal CDF table of 168 hours × 161 grid points in `f32` per measured metric (433 KB for
+/// four), held up to about three times around a refit. Measured: 246 MB peak for
+/// `scenarios/cold-start.ron` with one own-history engine (260 workloads, 0.9 MB each); on
+/// `scenarios/planetlab-replay.ron`, whose 1,950 replayed workloads measure CPU only, 2.2 GB
+/// (1.13 MB each) while every metric had a table, 0.61 GB since (0.29 MB each). Under the HMM family the own
+/// model is small (26 KB per workload measured, in [`BYTES_PER_WORKLOAD_ENGINE`]).
 pub const BYTES_PER_OWN_QUANTILE_MODEL: f64 = 1.2 * 1024.0 * 1024.0;
 /// One traced series row under one policy: the row in memory and its four CSV lines.
 pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
@@ -74,13 +75,29 @@ pub struct Estimate {
     pub replayed: f64,
 }
 
-/// What the loaded trace sources of `s` add: replayed workloads, their workload-steps under
-/// one policy (each over the part of its samples that falls inside the scenario's duration),
-/// and the bytes of their samples (4 bytes per sample and metric, shared by all policies).
-fn replayed(s: &Scenario) -> (f64, f64, f64) {
+/// What the loaded trace sources of `s` add.
+struct Replayed {
+    /// Workloads.
+    workloads: f64,
+    /// Their workload-steps under one policy (each over the part of its samples that falls
+    /// inside the scenario's duration).
+    steps: f64,
+    /// The bytes of their samples (4 bytes per sample and metric, shared by all policies).
+    sample_bytes: f64,
+    /// Σ over them of the share of the four metrics they measure (an own quantile model
+    /// stores a table per measured metric).
+    metric_share: f64,
+}
+
+fn replayed(s: &Scenario) -> Replayed {
     let duration_ms = s.duration.ms() as f64;
     let step_ms = s.step.ms().max(1) as f64;
-    let (mut n, mut steps, mut bytes) = (0.0, 0.0, 0.0);
+    let mut r = Replayed {
+        workloads: 0.0,
+        steps: 0.0,
+        sample_bytes: 0.0,
+        metric_share: 0.0,
+    };
     for w in s
         .traces
         .iter()
@@ -89,11 +106,13 @@ fn replayed(s: &Scenario) -> (f64, f64, f64) {
     {
         let span_ms = w.len() as f64 * w.sim_step_ms;
         let active_ms = (duration_ms - w.sim_start_ms as f64).clamp(0.0, span_ms);
-        n += 1.0;
-        steps += (active_ms / step_ms).ceil();
-        bytes += w.len() as f64 * f64::from(w.metrics.0.count_ones()) * 4.0;
+        let metrics = f64::from(w.metrics.0.count_ones());
+        r.workloads += 1.0;
+        r.steps += (active_ms / step_ms).ceil();
+        r.sample_bytes += w.len() as f64 * metrics * 4.0;
+        r.metric_share += metrics / 4.0;
     }
-    (n, steps, bytes)
+    r
 }
 
 /// Estimates one run of `s` on `threads` worker threads (0 = one per core).
@@ -105,31 +124,36 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         .iter()
         .map(|w| f64::from(w.initial) + w.arrivals_per_day.max(0.0) * days)
         .fold(0.0, |a, x| a + x); // not `sum`: an empty f64 sum is -0.0, printed "-0"
-    let (replayed, replayed_steps, trace_bytes) = replayed(s);
-    let workloads = generated + replayed;
+    let replay = replayed(s);
+    let workloads = generated + replay.workloads;
     let steps = (duration_ms / (s.step.ms().max(1) as f64)).ceil();
     let policies = s.policies.len().max(1) as f64;
     let per_workload: f64 = s
         .policies
         .iter()
         .map(|p| match p {
-            PolicySpec::Engine(e) => {
-                let own = e.source == Source::OwnHistory || s.shadow.graduation.is_some();
-                let quantile = matches!(
-                    e.family.as_ref().unwrap_or(&s.shadow.family),
-                    ShadowFamily::Quantile { .. }
-                );
-                BYTES_PER_WORKLOAD_ENGINE
-                    + if own && quantile {
-                        BYTES_PER_OWN_QUANTILE_MODEL
-                    } else {
-                        0.0
-                    }
-            }
+            PolicySpec::Engine(_) => BYTES_PER_WORKLOAD_ENGINE,
             _ => BYTES_PER_WORKLOAD_POLICY,
         })
         .sum::<f64>()
         .max(BYTES_PER_WORKLOAD_POLICY);
+    // Engines that keep a quantile model of each workload's own history: one table per
+    // measured metric (all four for generated workloads).
+    let own_quantile_engines = s
+        .policies
+        .iter()
+        .filter(|p| match p {
+            PolicySpec::Engine(e) => {
+                (e.source == Source::OwnHistory || s.shadow.graduation.is_some())
+                    && matches!(
+                        e.family.as_ref().unwrap_or(&s.shadow.family),
+                        ShadowFamily::Quantile { .. }
+                    )
+            }
+            _ => false,
+        })
+        .count() as f64;
+    let own_model_bytes = own_quantile_engines * (generated + replay.metric_share) * BYTES_PER_OWN_QUANTILE_MODEL;
     let traced = match &s.output.series {
         SeriesSelect::None => 0.0,
         SeriesSelect::All => workloads,
@@ -137,9 +161,12 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         SeriesSelect::Names(names) => workloads.min(names.len() as f64),
     };
     let rows = (duration_ms / (s.output.series_interval.ms().max(1) as f64)).ceil();
-    let peak_bytes =
-        BASE_BYTES + trace_bytes + workloads * per_workload + traced * rows * policies * BYTES_PER_SERIES_ROW;
-    let workload_steps = (generated * steps + replayed_steps) * policies;
+    let peak_bytes = BASE_BYTES
+        + replay.sample_bytes
+        + workloads * per_workload
+        + own_model_bytes
+        + traced * rows * policies * BYTES_PER_SERIES_ROW;
+    let workload_steps = (generated * steps + replay.steps) * policies;
     // Policies run in parallel and each run advances its workloads in parallel between
     // synchronization points: every thread is busy.
     let parallel = (threads_or_cores(threads) as f64).max(1.0);
@@ -148,7 +175,7 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         workload_steps,
         peak_bytes,
         wall_secs: workload_steps / (WORKLOAD_STEPS_PER_SEC * parallel),
-        replayed,
+        replayed: replay.workloads,
     }
 }
 

@@ -180,8 +180,15 @@ pub struct HmmProfile {
 pub struct QuantileProfile {
     /// Value grid.
     pub grid: Grid,
-    /// CDF per slot and metric on the grid, `[slot][metric][bin]` flattened.
-    pub cdf: Vec<f32>,
+    /// CDF per slot and measured metric on the grid, `[slot][column][bin]` flattened.
+    cdf: Vec<f32>,
+    /// The column of each metric in `cdf`, `None` for a metric without any reading (whose CDF
+    /// is 0 everywhere, as a trace that measures only CPU has for the other three: not stored).
+    columns: [Option<usize>; DIMS],
+    /// Columns in `cdf` (metrics with readings).
+    width: usize,
+    /// `grid.n` zeros: the CDF of a metric without readings.
+    zeros: Vec<f32>,
     /// Weight of the pooled distribution in own-sample equivalents.
     pub prior_weight: f64,
     /// Per-sample decay of own readings.
@@ -189,10 +196,14 @@ pub struct QuantileProfile {
 }
 
 impl QuantileProfile {
+    /// The CDF of metric `m` in hour-of-week `slot` on the grid.
     #[inline]
     fn cdf(&self, slot: usize, m: usize) -> &[f32] {
         let n = self.grid.n;
-        let off = ((slot % SLOTS) * DIMS + m) * n;
+        let Some(col) = self.columns[m] else {
+            return &self.zeros;
+        };
+        let off = ((slot % SLOTS) * self.width + col) * n;
         &self.cdf[off..off + n]
     }
 }
@@ -400,10 +411,19 @@ pub fn fit(
                     }
                 }
             }
-            let mut cdf = vec![0.0f32; SLOTS * DIMS * n];
+            let mut columns = [None; DIMS];
+            let mut width = 0;
+            for (m, col) in columns.iter_mut().enumerate() {
+                if every_slot_total[m] > 0.0 {
+                    *col = Some(width);
+                    width += 1;
+                }
+            }
+            let mut cdf = vec![0.0f32; SLOTS * width * n];
             let mut h = vec![0.0f64; n];
             for slot in 0..SLOTS {
-                for m in 0..DIMS {
+                for (m, col) in columns.iter().enumerate() {
+                    let Some(col) = *col else { continue };
                     h.iter_mut().for_each(|x| *x = 0.0);
                     let mut total = 0.0;
                     for d in [SLOTS - 1, 0, 1] {
@@ -429,7 +449,7 @@ pub fn fit(
                         h.copy_from_slice(&every_slot[m * n..(m + 1) * n]);
                         total = every_slot_total[m];
                     }
-                    let off = (slot * DIMS + m) * n;
+                    let off = (slot * width + col) * n;
                     let mut acc = 0.0;
                     for i in 0..n {
                         acc += if total > 0.0 { h[i] / total } else { 0.0 };
@@ -440,6 +460,9 @@ pub fn fit(
             Some(Fitted::Quantile(QuantileProfile {
                 grid,
                 cdf,
+                columns,
+                width,
+                zeros: vec![0.0; n],
                 prior_weight: *prior_weight,
                 decay: 0.5f64.powf(1.0 / half_life_samples.max(1e-9)),
             }))
@@ -1056,6 +1079,39 @@ mod tests {
                 s
             })
             .collect()
+    }
+
+    /// A metric never measured gets no table but reads as a CDF of zeros, and the measured
+    /// metrics' tables are the same, bit for bit, as when every metric is measured.
+    #[test]
+    fn quantile_tables_only_for_measured_metrics() {
+        let family = FamilySettings::Quantile {
+            prior_weight: 2.0,
+            half_life_samples: 48.0,
+        };
+        let full = synthetic(0.4, 0.1, 3, 100, 1);
+        let mut cpu_only = full.clone();
+        for s in &mut cpu_only {
+            for v in &mut s.values {
+                v[1..].fill(f64::NAN);
+            }
+        }
+        let (Some(Fitted::Quantile(a)), Some(Fitted::Quantile(b))) =
+            (fit(&full, &family, 1, 0, None), fit(&cpu_only, &family, 1, 0, None))
+        else {
+            panic!("both fit the quantile family");
+        };
+        let n = a.grid.n;
+        assert_eq!(a.cdf.len(), SLOTS * DIMS * n);
+        assert_eq!(b.cdf.len(), SLOTS * n);
+        for slot in 0..SLOTS {
+            assert_eq!(a.cdf(slot, 0), b.cdf(slot, 0));
+            assert_eq!(a.cdf(slot, 0)[n - 1], 1.0);
+            for m in 1..DIMS {
+                assert!(b.cdf(slot, m).iter().all(|&c| c == 0.0));
+                assert_eq!(a.cdf(slot, m)[n - 1], 1.0);
+            }
+        }
     }
 
     /// Share of fresh draws from the same process inside the band.
