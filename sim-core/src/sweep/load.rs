@@ -314,11 +314,13 @@ fn policy_specs(
         }
         // Positions inside the entry are shifted to the experiment file, field paths are put
         // under `policies[i]`.
-        let (l0, c0) = text.find(t).map_or((1, 1), |byte| line_col(text, byte));
+        // (A position is dropped if the entry cannot be found in the text.)
+        let origin = text.find(t).map(|byte| line_col(text, byte));
         let adjust = |mut d: Diagnostic| {
             d.position = d
                 .position
-                .map(|(l, col)| (l + l0 - 1, if l == 1 { col + c0 - 1 } else { col }));
+                .zip(origin)
+                .map(|((l, col), (l0, c0))| (l + l0 - 1, if l == 1 { col + c0 - 1 } else { col }));
             d.path = Some(match d.path.take() {
                 Some(p) if p.starts_with('[') => format!("{at}{p}"),
                 Some(p) => format!("{at}.{p}"),
