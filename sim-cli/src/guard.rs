@@ -50,8 +50,9 @@ pub const BYTES_PER_WORKLOAD_ENGINE: f64 = 32.0 * 1024.0;
 /// four), held up to about three times around a refit. Measured: 246 MB peak for
 /// `scenarios/cold-start.ron` with one own-history engine (260 workloads, 0.9 MB each); on
 /// `scenarios/planetlab-replay.ron`, whose 1,950 replayed workloads measure CPU only, 2.2 GB
-/// (1.13 MB each) while every metric had a table, 0.61 GB since (0.29 MB each). Under the HMM family the own
-/// model is small (26 KB per workload measured, in [`BYTES_PER_WORKLOAD_ENGINE`]).
+/// (1.13 MB each) while every metric had a table, 0.61 GB since (0.29 MB each). Under the HMM
+/// family the own model is small (26 KB per workload measured, in
+/// [`BYTES_PER_WORKLOAD_ENGINE`]).
 pub const BYTES_PER_OWN_QUANTILE_MODEL: f64 = 1.2 * 1024.0 * 1024.0;
 /// One traced series row under one policy: the row in memory and its four CSV lines.
 pub const BYTES_PER_SERIES_ROW: f64 = 600.0;

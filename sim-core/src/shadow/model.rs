@@ -182,8 +182,8 @@ pub struct QuantileProfile {
     pub grid: Grid,
     /// CDF per slot and measured metric on the grid, `[slot][column][bin]` flattened.
     cdf: Vec<f32>,
-    /// The column of each metric in `cdf`, `None` for a metric without any reading (whose CDF
-    /// is 0 everywhere, as a trace that measures only CPU has for the other three: not stored).
+    /// The column of each metric in `cdf`; `None` for a metric without any reading, whose CDF
+    /// is 0 everywhere and not stored (a trace that measures only CPU has three such metrics).
     columns: [Option<usize>; DIMS],
     /// Columns in `cdf` (metrics with readings).
     width: usize,
