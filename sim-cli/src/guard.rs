@@ -13,8 +13,8 @@
 //! - memory ≈ [`BASE_BYTES`] + the replayed samples (4 bytes per sample and metric) +
 //!   `W·Σ_p bytes(p)` + `T·R·P·`[`BYTES_PER_SERIES_ROW`], `bytes(p)`
 //!   [`BYTES_PER_WORKLOAD_ENGINE`] for the predictive engine (plus
-//!   [`BYTES_PER_OWN_QUANTILE_MODEL`] when it keeps a quantile model of each workload's own
-//!   history) and [`BYTES_PER_WORKLOAD_POLICY`] for the others
+//!   [`BYTES_PER_OWN_QUANTILE_MODEL`] or [`BYTES_PER_OWN_HMM_MODEL`] when it keeps a model of
+//!   each workload's own history) and [`BYTES_PER_WORKLOAD_POLICY`] for the others
 //!   (per-workload simulation state is bounded: profiler windows have a fixed length, so
 //!   memory does not grow with `S`; each traced series row is held in memory and then
 //!   formatted as four CSV lines). A sweep holds at most `threads` runs at once.
@@ -50,10 +50,12 @@ pub const BYTES_PER_WORKLOAD_ENGINE: f64 = 32.0 * 1024.0;
 /// four), held up to about three times around a refit. Measured: 246 MB peak for
 /// `scenarios/cold-start.ron` with one own-history engine (260 workloads, 0.9 MB each); on
 /// `scenarios/planetlab-replay.ron`, whose 1,950 replayed workloads measure CPU only, 2.2 GB
-/// (1.13 MB each) while every metric had a table, 0.61 GB since (0.29 MB each). Under the HMM
-/// family the own model is small (26 KB per workload measured, in
-/// [`BYTES_PER_WORKLOAD_ENGINE`]).
+/// (1.13 MB each) while every metric had a table, 0.61 GB since (0.29 MB each).
 pub const BYTES_PER_OWN_QUANTILE_MODEL: f64 = 1.2 * 1024.0 * 1024.0;
+/// The same under the HMM family (hour-of-week means and a small HMM). Measured: 104 MiB peak
+/// for `scenarios/planetlab-replay.ron` with one own-history HMM engine, 23 KB per workload
+/// above [`BYTES_PER_WORKLOAD_ENGINE`].
+pub const BYTES_PER_OWN_HMM_MODEL: f64 = 32.0 * 1024.0;
 /// One traced series row under one policy: the row in memory and its four CSV lines.
 pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
 /// Simulated workload-steps per second on one thread (release build, a mix of policies; a
@@ -138,23 +140,21 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         })
         .sum::<f64>()
         .max(BYTES_PER_WORKLOAD_POLICY);
-    // Engines that keep a quantile model of each workload's own history: one table per
-    // measured metric (all four for generated workloads).
-    let own_quantile_engines = s
+    // Engines that keep a model of each workload's own history; a quantile model has one
+    // table per measured metric (all four for generated workloads).
+    let own_model_bytes: f64 = s
         .policies
         .iter()
-        .filter(|p| match p {
-            PolicySpec::Engine(e) => {
-                (e.source == Source::OwnHistory || s.shadow.graduation.is_some())
-                    && matches!(
-                        e.family.as_ref().unwrap_or(&s.shadow.family),
-                        ShadowFamily::Quantile { .. }
-                    )
+        .map(|p| match p {
+            PolicySpec::Engine(e) if e.source == Source::OwnHistory || s.shadow.graduation.is_some() => {
+                match e.family.as_ref().unwrap_or(&s.shadow.family) {
+                    ShadowFamily::Quantile { .. } => (generated + replay.metric_share) * BYTES_PER_OWN_QUANTILE_MODEL,
+                    ShadowFamily::Hmm { .. } => workloads * BYTES_PER_OWN_HMM_MODEL,
+                }
             }
-            _ => false,
+            _ => 0.0,
         })
-        .count() as f64;
-    let own_model_bytes = own_quantile_engines * (generated + replay.metric_share) * BYTES_PER_OWN_QUANTILE_MODEL;
+        .sum();
     let traced = match &s.output.series {
         SeriesSelect::None => 0.0,
         SeriesSelect::All => workloads,
@@ -336,7 +336,7 @@ mod tests {
     }
 
     /// Measured on `scenarios/cold-start.ron` (260 workloads, 7 days): one own-history engine
-    /// (quantile family) peaked at 246 MB; the same engine on the HMM family far lower.
+    /// (quantile family) peaked at 246 MB; on the HMM family its own models are small.
     #[test]
     fn own_history_quantile_models_are_counted() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/cold-start.ron"))
@@ -353,7 +353,8 @@ mod tests {
         assert!(own.peak_bytes <= 2.0 * 246e6, "{}", bytes(own.peak_bytes));
         let own_hmm = with("Engine(name: \"o\", source: OwnHistory, family: Hmm())");
         let pooled = with("Engine(name: \"p\")");
-        assert_eq!(own_hmm.peak_bytes, pooled.peak_bytes);
+        let per_workload = (own_hmm.peak_bytes - pooled.peak_bytes) / 260.0;
+        assert!((per_workload - BYTES_PER_OWN_HMM_MODEL).abs() < 1e-6, "{per_workload}");
         assert!(own.peak_bytes > 5.0 * pooled.peak_bytes);
     }
 
