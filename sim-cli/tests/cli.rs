@@ -72,7 +72,7 @@ fn validate_accepts_shipped_scenarios_and_experiments() {
         if dir == "experiments" {
             assert!(
                 out.contains(
-                    ": ok; experiment `cold-start`: 1 point(s) x 5 seed(s) = 5 runs of 12 policies; estimate: "
+                    ": ok; experiment `cold-start`: 1 point(s) x 5 seed(s) = 5 runs, each running 12 policies ("
                 ),
                 "{out}"
             );

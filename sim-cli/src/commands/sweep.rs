@@ -12,6 +12,7 @@ use sim_core::sweep::text::one_line;
 use sim_core::sweep::{Plan, Shard, load_experiment};
 
 use crate::Failure;
+use crate::guard::Estimate;
 
 /// Arguments of `sweep`.
 #[derive(clap::Args, Debug)]
@@ -57,14 +58,7 @@ pub fn exec(args: Args) -> Result<(), Failure> {
         super::print_warnings(&loaded.warnings);
     }
     let plan = loaded.plan;
-    // The first run's scenario stands for all (grid values rarely change the size much; a
-    // grid over workload counts or durations is estimated at its first point).
-    let estimate = plan.scenario(0).ok().map(|l| {
-        let runs = (0..plan.header.runs())
-            .filter(|&r| args.shard.is_none_or(|s| s.contains(r)))
-            .count();
-        crate::guard::estimate_sweep(&l.scenario, runs, args.threads)
-    });
+    let estimate = estimate(&plan, args.shard, args.threads);
     if args.check {
         print_plan(&plan);
         if let Some(e) = &estimate {
@@ -198,9 +192,22 @@ fn progress_bar(quiet: bool, total: u64, done: u64) -> ProgressBar {
     pb
 }
 
-fn print_plan(plan: &Plan) {
+/// The resource estimate of the plan's runs (those of `shard` only, with one). The first run's
+/// scenario stands for all (grid values rarely change the size much; a grid over workload
+/// counts or durations is estimated at its first point).
+pub(crate) fn estimate(plan: &Plan, shard: Option<Shard>, threads: usize) -> Option<Estimate> {
+    plan.scenario(0).ok().map(|l| {
+        let runs = (0..plan.header.runs())
+            .filter(|&r| shard.is_none_or(|s| s.contains(r)))
+            .count();
+        crate::guard::estimate_sweep(&l.scenario, runs, threads)
+    })
+}
+
+/// One line: the experiment's name, size, policies and reference.
+pub(crate) fn summary(plan: &Plan) -> String {
     let h = &plan.header;
-    println!(
+    format!(
         "experiment `{}`: {} point(s) x {} seed(s) = {} runs, each running {} policies ({}); reference `{}`",
         h.experiment,
         h.points.len(),
@@ -209,7 +216,12 @@ fn print_plan(plan: &Plan) {
         h.policies.len(),
         h.policies.join(", "),
         h.reference
-    );
+    )
+}
+
+fn print_plan(plan: &Plan) {
+    let h = &plan.header;
+    println!("{}", summary(plan));
     println!(
         "scenario: {} (hash {})",
         h.provenance.scenario_file, h.provenance.scenario_hash

@@ -20,9 +20,10 @@ pub struct Args {
 pub fn exec(args: Args) -> Result<(), Failure> {
     let mut bad = 0;
     for f in &args.files {
+        let name = f.display().to_string();
         let checked = match read_text(f) {
-            Ok(text) if top_level_name(&text) == Some("Experiment") => check_experiment(f),
-            Ok(_) => check_scenario(f),
+            Ok(text) if top_level_name(&text) == Some("Experiment") => check_experiment(&name, &text, f),
+            Ok(text) => check_scenario(&name, &text),
             Err(d) => Err(Diagnostics(vec![d])),
         };
         match checked {
@@ -42,29 +43,22 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     }
 }
 
-/// Loads a scenario, prints its warnings and returns its resource estimate.
-fn check_scenario(f: &Path) -> Result<String, Diagnostics> {
-    let l = sim_core::scenario::load_scenario(f, &[])?;
+/// Validates scenario text (file `name`), prints its warnings and returns its resource
+/// estimate.
+fn check_scenario(name: &str, text: &str) -> Result<String, Diagnostics> {
+    let l = sim_core::scenario::parse_scenario(name, text, &[])?;
     super::print_warnings(&l.warnings);
     Ok(crate::guard::estimate_run(&l.scenario, 0).describe())
 }
 
-/// Loads an experiment, prints its warnings and returns its size and resource estimate.
-fn check_experiment(f: &Path) -> Result<String, Diagnostics> {
-    let l = sim_core::sweep::load_experiment(f)?;
+/// Validates experiment text (file `name` at `path`), prints its warnings and returns its
+/// summary and resource estimate, as `sweep --check` prints them.
+fn check_experiment(name: &str, text: &str, path: &Path) -> Result<String, Diagnostics> {
+    let l = sim_core::sweep::parse_experiment(name, text, path.parent().unwrap_or(Path::new("")))?;
     super::print_warnings(&l.warnings);
-    let h = &l.plan.header;
-    let mut summary = format!(
-        "experiment `{}`: {} point(s) x {} seed(s) = {} runs of {} policies",
-        h.experiment,
-        h.points.len(),
-        h.seeds.len(),
-        h.runs(),
-        h.policies.len()
-    );
-    if let Ok(first) = l.plan.scenario(0) {
-        let e = crate::guard::estimate_sweep(&first.scenario, h.runs(), 0);
-        summary.push_str(&format!("; {}", e.describe()));
+    let mut line = super::sweep::summary(&l.plan);
+    if let Some(e) = super::sweep::estimate(&l.plan, None, 0) {
+        line.push_str(&format!("; {}", e.describe()));
     }
-    Ok(summary)
+    Ok(line)
 }

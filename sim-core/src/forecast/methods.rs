@@ -669,13 +669,11 @@ impl WarmCdfs for HmmWarm<'_> {
         };
         let a = adapted.as_deref().unwrap_or(pooled);
         // Step `next + j` is the (j+1)-th upcoming update: the filter's one-step prediction,
-        // then one more transition per step (a fresh filter restarted at `w` moves it once).
+        // then one more transition per step.
         let mut w = self.filter.predict_with_matrix(a, 1).unwrap_or(*self.filter.weights());
-        let mut step = Filter::new(self.model, Start::Initial);
         for j in 0..h {
             if j > 0 {
-                step.reset_to_weights(w);
-                w = step.predict_with_matrix(a, 2).unwrap_or(w);
+                w.advance(a);
             }
             self.mixture(&w);
             f(j, &self.scratch);

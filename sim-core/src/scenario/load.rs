@@ -226,7 +226,8 @@ pub(crate) fn some_struct_hint(text: &str, line: usize, col: usize) -> &'static 
     }
 }
 
-fn line_col(text: &str, byte: usize) -> (usize, usize) {
+/// The 1-based (line, column) of byte offset `byte` in `text`, columns counted in characters.
+pub(crate) fn line_col(text: &str, byte: usize) -> (usize, usize) {
     let prefix = &text[..byte.min(text.len())];
     let line = prefix.matches('\n').count() + 1;
     let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

@@ -213,17 +213,8 @@ pub fn apply<T: Serialize + DeserializeOwned>(value: &T, path: &str, value_ron: 
 /// `None` when there is no struct there.
 pub(crate) fn keys_at(tree: &Value, path: &[Segment]) -> Option<Vec<String>> {
     let mut probe = tree.clone();
-    let mut node: &Value = get_path(&mut probe, path)?;
-    if let Value::Object(m) = node
-        && m.len() == 1
-        && m.keys()
-            .next()
-            .is_some_and(|k| k.starts_with(|c: char| c.is_ascii_uppercase()))
-        && let Some(inner @ Value::Object(_)) = m.values().next()
-    {
-        node = inner;
-    }
-    match node {
+    // An empty key is no variant's name, so a variant there is looked through.
+    match look_through_variant(get_path(&mut probe, path)?, &Segment::Key(String::new())) {
         Value::Object(m) => Some(m.keys().cloned().collect()),
         _ => None,
     }

@@ -21,7 +21,7 @@ use super::plan::{self, FORMAT, Header, MAX_RUNS, Param, Plan, Provenance, expan
 use super::schema::{self, ExperimentFile, ParamSpec, SeedsSpec};
 use super::text::{param_column, value_to_override_text};
 use crate::diag::{Diagnostic, Diagnostics, suggestion};
-use crate::scenario::load::{parse_ron, read_text};
+use crate::scenario::load::{line_col, parse_ron, read_text};
 use crate::scenario::overrides::{apply, parse_path, path_to_string};
 use crate::scenario::validate::Checker;
 use crate::scenario::{PolicySpec, Scenario, example as scenario_example, parse_scenario};
@@ -64,9 +64,7 @@ impl Source {
         if d.file != self.name {
             return d;
         }
-        if let Some((l, c)) = d.position {
-            d.position = Some((l + l0 - 1, if l == 1 { c + c0 - 1 } else { c }));
-        }
+        d.position = d.position.map(|at| shift(at, (l0, c0)));
         if let Some(p) = &d.path {
             d.path = Some(format!("scenario.{p}"));
         }
@@ -317,10 +315,7 @@ fn policy_specs(
         // (A position is dropped if the entry cannot be found in the text.)
         let origin = text.find(t).map(|byte| line_col(text, byte));
         let adjust = |mut d: Diagnostic| {
-            d.position = d
-                .position
-                .zip(origin)
-                .map(|((l, col), (l0, c0))| (l + l0 - 1, if l == 1 { col + c0 - 1 } else { col }));
+            d.position = d.position.zip(origin).map(|(at, origin)| shift(at, origin));
             d.path = Some(match d.path.take() {
                 Some(p) if p.starts_with('[') => format!("{at}{p}"),
                 Some(p) => format!("{at}.{p}"),
@@ -563,11 +558,10 @@ fn normalized(path: &str) -> String {
     parse_path(path).map_or_else(|_| path.to_string(), |s| path_to_string(&s))
 }
 
-fn line_col(text: &str, byte: usize) -> (usize, usize) {
-    let prefix = &text[..byte.min(text.len())];
-    let line = prefix.matches('\n').count() + 1;
-    let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+/// A (line, col) position in a text that starts at (line, col) `origin` of the file, as a
+/// position in the file.
+fn shift((l, c): (usize, usize), (l0, c0): (usize, usize)) -> (usize, usize) {
+    (l + l0 - 1, if l == 1 { c + c0 - 1 } else { c })
 }
 
 /// Removes `.` and resolves `..` lexically (`experiments/../scenarios/a.ron` →

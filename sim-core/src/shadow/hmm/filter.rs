@@ -163,16 +163,10 @@ impl Filter {
         buckets: impl Fn(usize) -> usize,
     ) -> Result<StateWeights, HmmError> {
         self.check(model)?;
-        let k = model.k();
         let mut w = self.weights;
         let first = if self.fresh { 2 } else { 1 };
-        let mut next = [0.0; MAX_STATES];
-        let next = next.get_mut(..k).unwrap_or(&mut []);
         for s in first..=horizon_steps {
-            propagate(w.as_slice(), Self::matrix(model, buckets(s))?, k, next);
-            w.as_mut_slice().copy_from_slice(next);
-            // Keep the sum at 1 against rounding drift over long horizons.
-            w.normalise();
+            w.advance(Self::matrix(model, buckets(s))?);
         }
         Ok(w)
     }
@@ -190,12 +184,8 @@ impl Filter {
         }
         let mut w = self.weights;
         let first = if self.fresh { 2 } else { 1 };
-        let mut next = [0.0; MAX_STATES];
-        let next = next.get_mut(..k).unwrap_or(&mut []);
         for _ in first..=horizon_steps {
-            propagate(w.as_slice(), a, k, next);
-            w.as_mut_slice().copy_from_slice(next);
-            w.normalise();
+            w.advance(a);
         }
         Ok(w)
     }

@@ -81,6 +81,17 @@ impl StateWeights {
 
     /// Divides by the sum so the weights sum to 1; returns false (and leaves the weights
     /// unchanged) when the sum is not positive and finite.
+    /// Moves the weights one step through the row-major `K×K` transition matrix `a` and
+    /// renormalises them (against rounding drift over long horizons).
+    pub(crate) fn advance(&mut self, a: &[f64]) {
+        let k = self.len;
+        let mut next = [0.0; MAX_STATES];
+        let next = next.get_mut(..k).unwrap_or(&mut []);
+        super::propagate(self.as_slice(), a, k, next);
+        self.as_mut_slice().copy_from_slice(next);
+        self.normalise();
+    }
+
     pub(crate) fn normalise(&mut self) -> bool {
         let sum: f64 = self.as_slice().iter().sum();
         if !(sum > 0.0 && sum.is_finite()) {
