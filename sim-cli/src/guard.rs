@@ -13,8 +13,10 @@
 //! - memory ≈ [`BASE_BYTES`] + the replayed samples (4 bytes per sample and metric) +
 //!   `W·Σ_p bytes(p)` + `T·R·P·`[`BYTES_PER_SERIES_ROW`], `bytes(p)`
 //!   [`BYTES_PER_WORKLOAD_ENGINE`] for the predictive engine (plus
-//!   [`BYTES_PER_OWN_QUANTILE_MODEL`] or [`BYTES_PER_OWN_HMM_MODEL`] when it keeps a model of
-//!   each workload's own history) and [`BYTES_PER_WORKLOAD_POLICY`] for the others
+//!   [`BYTES_PER_OWN_QUANTILE_MODEL`] or [`BYTES_PER_OWN_HMM_MODEL`] per workload present at
+//!   one refit when it keeps a model of each workload's own history: every generated
+//!   workload, and the most replayed workloads present at one refit) and
+//!   [`BYTES_PER_WORKLOAD_POLICY`] for the others
 //!   (per-workload simulation state is bounded: profiler windows have a fixed length, so
 //!   memory does not grow with `S`; each traced series row is held in memory and then
 //!   formatted as four CSV lines). A sweep holds at most `threads` runs at once.
@@ -47,11 +49,12 @@ pub const BYTES_PER_WORKLOAD_ENGINE: f64 = 32.0 * 1024.0;
 /// A predictive engine's per-workload model of its own history under the quantile family
 /// (`source: OwnHistory`, or a graduated workload), for a workload measuring all four metrics:
 /// a seasonal CDF table of 168 hours × 161 grid points in `f32` per measured metric (433 KB for
-/// four), held up to about three times around a refit. Measured: 246 MB peak for
-/// `scenarios/cold-start.ron` with one own-history engine (260 workloads, 0.9 MB each); on
-/// `scenarios/planetlab-replay.ron`, whose 1,950 replayed workloads measure CPU only, 2.2 GB
-/// (1.13 MB each) while every metric had a table, 0.61 GB since (0.29 MB each).
-pub const BYTES_PER_OWN_QUANTILE_MODEL: f64 = 1.2 * 1024.0 * 1024.0;
+/// four), held twice around a refit (the new one, and the old one until the workload's next
+/// decision). Measured: 76.8 MB peak for `scenarios/peak-hours.ron` with one own-history engine
+/// (66 workloads, all present throughout: 650 KB each over the pooled engine). Workloads that
+/// have left for good keep no model (116.6 MB for `scenarios/cold-start.ron`'s 260, 246 MB
+/// before they were dropped).
+pub const BYTES_PER_OWN_QUANTILE_MODEL: f64 = 0.9 * 1024.0 * 1024.0;
 /// The same under the HMM family (hour-of-week means and a small HMM). Measured: 104 MiB peak
 /// for `scenarios/planetlab-replay.ron` with one own-history HMM engine, 23 KB per workload
 /// above [`BYTES_PER_WORKLOAD_ENGINE`].
@@ -87,9 +90,14 @@ struct Replayed {
     steps: f64,
     /// The bytes of their samples (4 bytes per sample and metric, shared by all policies).
     sample_bytes: f64,
-    /// Σ over them of the share of the four metrics they measure (an own quantile model
-    /// stores a table per measured metric).
-    metric_share: f64,
+    /// The most workloads holding a model of their own at one time. A model is fitted at a
+    /// refit for each workload present then and dropped at the first refit after the
+    /// workload has left, so this is the most present at one refit. Replayed VM-days of
+    /// different dates do not overlap.
+    concurrent: f64,
+    /// The same, each weighted by the share of the four metrics it measures (an own
+    /// quantile model stores a table per measured metric).
+    concurrent_metric_share: f64,
 }
 
 fn replayed(s: &Scenario) -> Replayed {
@@ -99,21 +107,55 @@ fn replayed(s: &Scenario) -> Replayed {
         workloads: 0.0,
         steps: 0.0,
         sample_bytes: 0.0,
-        metric_share: 0.0,
+        concurrent: 0.0,
+        concurrent_metric_share: 0.0,
     };
+    // Present at a refit at time R: arrived before R, not left before R.
+    let mut arrive: Vec<(f64, f64)> = Vec::new();
+    let mut leave: Vec<(f64, f64)> = Vec::new();
     for w in s
         .traces
         .iter()
         .filter_map(|t| t.loaded.as_ref())
         .flat_map(|l| &l.workloads)
     {
+        let start_ms = w.sim_start_ms as f64;
         let span_ms = w.len() as f64 * w.sim_step_ms;
-        let active_ms = (duration_ms - w.sim_start_ms as f64).clamp(0.0, span_ms);
+        let active_ms = (duration_ms - start_ms).clamp(0.0, span_ms);
         let metrics = f64::from(w.metrics.0.count_ones());
         r.workloads += 1.0;
         r.steps += (active_ms / step_ms).ceil();
         r.sample_bytes += w.len() as f64 * metrics * 4.0;
-        r.metric_share += metrics / 4.0;
+        if active_ms > 0.0 {
+            arrive.push((start_ms, metrics / 4.0));
+            leave.push((start_ms + active_ms, metrics / 4.0));
+        }
+    }
+    let sums = |mut v: Vec<(f64, f64)>| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut acc = (0.0, 0.0);
+        v.iter()
+            .map(|&(t, share)| {
+                acc = (acc.0 + 1.0, acc.1 + share);
+                (t, acc.0, acc.1)
+            })
+            .collect::<Vec<(f64, f64, f64)>>()
+    };
+    // (count, share) of the entries strictly before `t` (a workload leaving at a refit's
+    // instant counts as present at it).
+    let before = |p: &[(f64, f64, f64)], t: f64| match p.partition_point(|e| e.0 < t) {
+        0 => (0.0, 0.0),
+        k => (p[k - 1].1, p[k - 1].2),
+    };
+    let (arrive, leave) = (sums(arrive), sums(leave));
+    let mut refit_ms = s.shadow.first_fit_after.ms() as f64;
+    let every_ms = (s.shadow.refit_every.ms() as f64).max(1.0);
+    while refit_ms < duration_ms && !arrive.is_empty() {
+        let (a_count, a_share) = before(&arrive, refit_ms);
+        let (l_count, l_share) = before(&leave, refit_ms);
+        r.concurrent = r.concurrent.max(a_count - l_count);
+        r.concurrent_metric_share = r.concurrent_metric_share.max(a_share - l_share);
+        refit_ms += every_ms;
     }
     r
 }
@@ -140,16 +182,19 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         })
         .sum::<f64>()
         .max(BYTES_PER_WORKLOAD_POLICY);
-    // Engines that keep a model of each workload's own history; a quantile model has one
-    // table per measured metric (all four for generated workloads).
+    // Engines that keep a model of each workload's own history, for the workloads present at
+    // one time (every generated arrival counts as present throughout); a quantile model has
+    // one table per measured metric (all four for generated workloads).
     let own_model_bytes: f64 = s
         .policies
         .iter()
         .map(|p| match p {
             PolicySpec::Engine(e) if e.source == Source::OwnHistory || s.shadow.graduation.is_some() => {
                 match e.family.as_ref().unwrap_or(&s.shadow.family) {
-                    ShadowFamily::Quantile { .. } => (generated + replay.metric_share) * BYTES_PER_OWN_QUANTILE_MODEL,
-                    ShadowFamily::Hmm { .. } => workloads * BYTES_PER_OWN_HMM_MODEL,
+                    ShadowFamily::Quantile { .. } => {
+                        (generated + replay.concurrent_metric_share) * BYTES_PER_OWN_QUANTILE_MODEL
+                    }
+                    ShadowFamily::Hmm { .. } => (generated + replay.concurrent) * BYTES_PER_OWN_HMM_MODEL,
                 }
             }
             _ => 0.0,
@@ -335,59 +380,83 @@ mod tests {
         assert!(sweep.peak_bytes > a.peak_bytes);
     }
 
-    /// Measured on `scenarios/cold-start.ron` (260 workloads, 7 days): one own-history engine
-    /// (quantile family) peaked at 246 MB; on the HMM family its own models are small.
+    /// Measured with one own-history engine (quantile family): 76.8 MB peak on
+    /// `scenarios/peak-hours.ron` (66 workloads, all present for the whole run: the case the
+    /// constant is set for) and 116.6 MB on `scenarios/cold-start.ron` (260 workloads, many of
+    /// which leave); on the HMM family its own models are small.
     #[test]
     fn own_history_quantile_models_are_counted() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/cold-start.ron"))
-            .unwrap_or_default();
-        let with = |policy: &str| {
+        let with = |file: &str, policy: &str| {
+            let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
             let set = [("policies".to_string(), format!("[{policy}]"))];
-            match sim_core::scenario::parse_scenario("c.ron", &text, &set) {
+            match sim_core::scenario::parse_scenario(file, &text, &set) {
                 Ok(l) => estimate_run(&l.scenario, 2),
                 Err(e) => panic!("{e}"),
             }
         };
-        let own = with("Engine(name: \"o\", source: OwnHistory)");
-        assert!(own.peak_bytes >= 246e6, "{}", bytes(own.peak_bytes));
-        assert!(own.peak_bytes <= 2.0 * 246e6, "{}", bytes(own.peak_bytes));
-        let own_hmm = with("Engine(name: \"o\", source: OwnHistory, family: Hmm())");
-        let pooled = with("Engine(name: \"p\")");
+        let own_history = "Engine(name: \"o\", source: OwnHistory)";
+        let peak_hours = with("peak-hours.ron", own_history);
+        assert!(peak_hours.peak_bytes >= 76.8e6, "{}", bytes(peak_hours.peak_bytes));
+        assert!(
+            peak_hours.peak_bytes <= 1.5 * 76.8e6,
+            "{}",
+            bytes(peak_hours.peak_bytes)
+        );
+        let own = with("cold-start.ron", own_history);
+        assert!(own.peak_bytes >= 116.6e6, "{}", bytes(own.peak_bytes));
+        let own_hmm = with(
+            "cold-start.ron",
+            "Engine(name: \"o\", source: OwnHistory, family: Hmm())",
+        );
+        let pooled = with("cold-start.ron", "Engine(name: \"p\")");
         let per_workload = (own_hmm.peak_bytes - pooled.peak_bytes) / 260.0;
         assert!((per_workload - BYTES_PER_OWN_HMM_MODEL).abs() < 1e-6, "{per_workload}");
         assert!(own.peak_bytes > 5.0 * pooled.peak_bytes);
     }
 
-    /// A scenario's replayed workloads count: one source of two synthetic series in a
-    /// temporary file (the neutral CSV format), one of them longer than the scenario.
+    /// A scenario's replayed workloads count: one source of three synthetic series in a
+    /// temporary file (the neutral CSV format): `a` the first day, `b` longer than the
+    /// scenario, `c` the second day.
     #[test]
     fn replayed_workloads_are_counted() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut csv = String::from("workload,tags,time_secs,cpu_cores,mem_gib,disk_mbps,net_mbps\n");
-        for (name, samples) in [("a", 288), ("b", 1000)] {
-            for t in 0..samples {
+        for (name, from, samples) in [("a", 0, 288), ("b", 0, 1000), ("c", 288, 288)] {
+            for t in from..from + samples {
                 csv.push_str(&format!("{name},vm;capacity_cpu_cores=1,{},0.5,,,\n", t * 300));
             }
         }
         std::fs::write(dir.path().join("t.csv"), csv).unwrap_or_else(|e| panic!("{e}"));
-        let text = format!(
-            r#"Scenario(name: "r", duration: "2d", step: "5m",
-                archetypes: {{"vm": (tags: ["vm"], signature: (calls: {{"read": 1.0}}))}},
-                traces: [(name: "t", format: Neutral, path: "{}", archetype: "vm")],
-                policies: [Static(name: "s")])"#,
-            dir.path().join("t.csv").display()
-        );
-        let l = sim_core::scenario::parse_scenario("r.ron", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
-        let e = estimate_run(&l.scenario, 1);
-        assert_eq!(e.replayed, 2.0);
-        assert_eq!(e.workloads, 2.0);
-        // One day of a's samples; b's 1 000 samples cut at the 576 steps of 2 days.
-        assert_eq!(e.workload_steps, 288.0 + 576.0);
+        let with = |policy: &str| {
+            let text = format!(
+                r#"Scenario(name: "r", duration: "2d", step: "5m",
+                    archetypes: {{"vm": (tags: ["vm"], signature: (calls: {{"read": 1.0}}))}},
+                    traces: [(name: "t", format: Neutral, path: "{}", archetype: "vm")],
+                    shadow: (first_fit_after: "2h", refit_every: "12h"),
+                    policies: [{policy}])"#,
+                dir.path().join("t.csv").display()
+            );
+            let l = sim_core::scenario::parse_scenario("r.ron", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+            estimate_run(&l.scenario, 1)
+        };
+        let e = with("Static(name: \"s\")");
+        assert_eq!(e.replayed, 3.0);
+        assert_eq!(e.workloads, 3.0);
+        // a's day and c's; b's 1 000 samples cut at the 576 steps of 2 days.
+        assert_eq!(e.workload_steps, 288.0 + 576.0 + 288.0);
         assert!(
-            e.describe().contains("about 2 workloads (2 replayed from traces)"),
+            e.describe().contains("about 3 workloads (3 replayed from traces)"),
             "{}",
             e.describe()
         );
+        // Own models: refits at 2 h and 14 h see a and b, at 26 h and 38 h b and c, so two
+        // models at a time, each with one of four metrics measured.
+        let pooled = with("Engine(name: \"p\")").peak_bytes;
+        let own = with("Engine(name: \"o\", source: OwnHistory)").peak_bytes;
+        assert!((own - pooled - 2.0 * 0.25 * BYTES_PER_OWN_QUANTILE_MODEL).abs() < 1e-6);
+        let own_hmm = with("Engine(name: \"o\", source: OwnHistory, family: Hmm())").peak_bytes;
+        assert!((own_hmm - pooled - 2.0 * BYTES_PER_OWN_HMM_MODEL).abs() < 1e-6);
     }
 
     #[test]

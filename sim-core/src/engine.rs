@@ -207,6 +207,8 @@ pub fn run<P: Policy>(model: &Model, policy: &mut P, opts: &RunOptions) -> Polic
                 active -= 1;
                 if let Some(&(start, _)) = pop[i].sessions.get(slot.next_session) {
                     q.push(start, EventKind::SessionStart, i as u32, 0);
+                } else if let Some(state) = slot.state.as_mut() {
+                    policy.retire(state);
                 }
             }
             EventKind::SessionStart => {
@@ -709,6 +711,7 @@ fn pool_items<S>(
                 id: i as u32,
                 tags,
                 seq,
+                live: s.active || s.next_session < plan.sessions.len(),
             }
         })
         .collect()

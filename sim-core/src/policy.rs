@@ -239,6 +239,10 @@ pub trait Policy: Sync {
     }
     /// Refits models from the pooled history of every workload seen so far (serial).
     fn refit(&mut self, _now: SimTime, _pool: &[crate::shadow::service::PoolItem]) {}
+    /// Called once when a workload's last session has ended: it will never be decided for
+    /// again, so the policy may free what only decisions need. Whatever
+    /// [`Policy::coverage`] reads must be kept.
+    fn retire(&self, _state: &mut Self::State) {}
     /// Live interval coverage of the policy's predictions for one workload: (hits, checks)
     /// per age bucket.
     fn coverage(&self, _state: &Self::State) -> [(u64, u64); 2] {

@@ -255,3 +255,108 @@ fn every_policy_runs_with_invariants_and_the_oracle_never_violates() {
         );
     }
 }
+
+/// Records what the engine tells a policy about workloads that leave: `retire` once, when the
+/// last session has ended, and `live` on the refit pool.
+struct Probe {
+    retired: std::sync::Mutex<Vec<u32>>,
+    /// (refit time ms, workload id, live) for every pool item.
+    pooled: Vec<(u64, u32, bool)>,
+}
+
+impl sim_core::policy::Policy for Probe {
+    type State = u32;
+    fn name(&self) -> &str {
+        "probe"
+    }
+    fn interval(&self) -> Option<sim_core::time::SimDuration> {
+        Some(sim_core::time::SimDuration(300_000))
+    }
+    fn refit_every(&self) -> Option<sim_core::time::SimDuration> {
+        Some(sim_core::time::SimDuration(3 * 3_600_000))
+    }
+    fn refit(&mut self, now: sim_core::time::SimTime, pool: &[sim_core::shadow::service::PoolItem]) {
+        self.pooled.extend(pool.iter().map(|it| (now.ms(), it.id, it.live)));
+    }
+    fn retire(&self, state: &mut u32) {
+        self.retired.lock().unwrap().push(*state);
+    }
+    fn new_state(&self, _plan: &sim_core::workload::population::WorkloadPlan, _ctx: &sim_core::policy::Ctx<'_>) -> u32 {
+        u32::MAX
+    }
+    fn initial(
+        &self,
+        state: &mut u32,
+        view: &sim_core::policy::View<'_>,
+        ctx: &sim_core::policy::Ctx<'_>,
+    ) -> sim_core::policy::Target {
+        *state = view.id;
+        ctx.model.initial_target(view.plan, 1.0)
+    }
+    fn decide(
+        &self,
+        _state: &mut u32,
+        _view: &sim_core::policy::View<'_>,
+        _ctx: &sim_core::policy::Ctx<'_>,
+    ) -> sim_core::policy::Decision {
+        sim_core::policy::Decision::default()
+    }
+}
+
+#[test]
+fn workloads_that_leave_for_good_are_retired_once_and_pooled_as_not_live() {
+    // quickstart: image-batch workloads have lifetimes of a day on average, ci-runners come
+    // and go in sessions, the others stay.
+    let loaded = parse_scenario("q.ron", &quickstart(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let model = Model::build(&loaded.scenario);
+    let mut probe = Probe {
+        retired: std::sync::Mutex::new(Vec::new()),
+        pooled: Vec::new(),
+    };
+    let opts = sim_core::engine::RunOptions {
+        traced: vec![false; model.population.workloads.len()],
+        check_invariants: true,
+        control: None,
+    };
+    sim_core::engine::run(&model, &mut probe, &opts);
+    let end_ms = model.scenario.duration.ms();
+    let sessions = |id: u32| &model.population.workloads[id as usize].sessions;
+    let mut retired = probe.retired.into_inner().unwrap();
+    retired.sort_unstable();
+    // Sessions are cut at the end of the run, so every workload that arrived has ended its
+    // last session by then; a ci-runner retired after each of its sessions would be listed
+    // more than once.
+    let expected: Vec<u32> = (0..model.population.workloads.len() as u32)
+        .filter(|&id| sessions(id).first().is_some_and(|&(start, _)| start.ms() < end_ms))
+        .collect();
+    assert!(sessions(expected[0]).iter().all(|&(_, stop)| stop.ms() <= end_ms));
+    assert_eq!(retired, expected, "retired once each, after the last session only");
+    let left_early = expected
+        .iter()
+        .filter(|&&id| sessions(id).last().is_some_and(|&(_, stop)| stop.ms() < end_ms))
+        .count();
+    let multi = expected.iter().filter(|&&id| sessions(id).len() > 1).count();
+    assert!(
+        left_early > 0 && multi > 0,
+        "left early {left_early}, several sessions {multi}"
+    );
+    // On the pool, live = in a session now or one to come.
+    let (mut live, mut gone) = (0, 0);
+    for &(t, id, is_live) in &probe.pooled {
+        let s = sessions(id);
+        if s.iter().any(|&(start, stop)| start.ms() == t || stop.ms() == t) {
+            continue; // a session boundary at the refit instant: either answer is defensible
+        }
+        assert_eq!(
+            is_live,
+            s.iter().any(|&(_, stop)| stop.ms() > t),
+            "workload {id} at {t} ms"
+        );
+        if is_live {
+            live += 1;
+        } else {
+            gone += 1;
+        }
+    }
+    assert!(live > 0 && gone > 0, "live {live}, gone {gone}");
+}

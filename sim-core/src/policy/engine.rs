@@ -259,13 +259,17 @@ impl Policy for EnginePolicy {
                 Source::OwnHistory => self.own_min_samples,
                 Source::Shadow => self.graduation_samples.unwrap_or(u64::MAX),
             };
+            // A workload that will never be decided for again needs no model of its own: drop
+            // it (its belief keeps the one it last used) and do not fit another.
+            for it in pool.iter().filter(|it| !it.live) {
+                if let Some(slot) = self.own.get_mut(it.id as usize) {
+                    *slot = None;
+                }
+            }
             let fits: Vec<(u32, Option<ShadowModel>)> = {
                 use rayon::prelude::*;
                 pool.par_iter()
-                    .filter(|it| {
-                        it.seq.values.len() as u64 >= min.min(it.seq.values.len() as u64).max(1)
-                            && it.seq.values.len() as u64 >= min
-                    })
+                    .filter(|it| it.live && it.seq.values.len() as u64 >= min.max(1))
                     .map(|it| {
                         let warm = self.own.get(it.id as usize).and_then(|m| m.as_ref()).map(|m| &m.fitted);
                         (it.id, fit_own(&it.seq, &self.family, self.seed, it.id, warm))
@@ -281,6 +285,12 @@ impl Policy for EnginePolicy {
     }
     fn coverage(&self, state: &EngineState) -> [(u64, u64); 2] {
         state.coverage
+    }
+    fn retire(&self, state: &mut EngineState) {
+        // The belief holds the workload's model (its own, under `OwnHistory`: a seasonal table
+        // or an HMM) and its posterior; only `coverage` is read after the last session.
+        state.belief = None;
+        state.pending = None;
     }
     fn new_state(&self, _plan: &WorkloadPlan, _ctx: &Ctx<'_>) -> EngineState {
         EngineState::default()
@@ -551,4 +561,53 @@ pub fn training_seq(plan: &WorkloadPlan, recent: &crate::profiler::Ring<crate::p
         seq.slots.push(u16::from(r.slot));
     }
     seq
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shadow::model::{SLOTS, TrainingSeq};
+    use crate::shadow::service::PoolItem;
+
+    fn item(id: u32, live: bool) -> PoolItem {
+        PoolItem {
+            id,
+            tags: vec![],
+            seq: TrainingSeq {
+                values: (0..48)
+                    .map(|t| [0.3 + 0.01 * f64::from(t % 5), 0.5, 0.1, 0.1])
+                    .collect(),
+                slots: (0..48).map(|t| ((t / 12) % SLOTS as u32) as u16).collect(),
+            },
+            live,
+        }
+    }
+
+    /// An own-history engine fits a model for each live workload and drops (and does not
+    /// refit) the model of a workload that has left for good.
+    #[test]
+    fn own_models_only_for_live_workloads() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/quickstart.ron"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let loaded = crate::scenario::parse_scenario("q.ron", &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let model = crate::model::Model::build(&loaded.scenario);
+        let spec = EngineSpec {
+            source: Source::OwnHistory,
+            own_min_history: crate::scenario::Dur::hours(1),
+            ..EngineSpec::default()
+        };
+        let ctx = Ctx {
+            model: &model,
+            catalog: &model.catalog,
+        };
+        let mut engine = EnginePolicy::new(&spec, &ctx);
+        engine.refit(SimTime(0), &[item(0, true), item(1, true), item(2, false)]);
+        let has = |e: &EnginePolicy| (0..3).map(|i| e.own[i].is_some()).collect::<Vec<_>>();
+        assert_eq!(has(&engine), [true, true, false]);
+        let kept = engine.own[0].clone();
+        engine.refit(SimTime(1), &[item(0, true), item(1, false), item(2, false)]);
+        assert_eq!(has(&engine), [true, false, false]);
+        // Workload 0's model is a new fit, not the one kept from before.
+        assert!(!Arc::ptr_eq(engine.own[0].as_ref().unwrap(), kept.as_ref().unwrap()));
+    }
 }

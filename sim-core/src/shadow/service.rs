@@ -23,6 +23,9 @@ pub struct PoolItem {
     pub tags: Vec<u32>,
     /// Its normalized history.
     pub seq: TrainingSeq,
+    /// Whether it is in a session now or has one to come: a model of its own history is
+    /// worth fitting only then (its history joins the pooled profiles either way).
+    pub live: bool,
 }
 
 /// Pooled shadow models of one run.
@@ -215,6 +218,7 @@ mod tests {
                 id: i,
                 tags: vec![1, 2],
                 seq: seq(0.5, 100),
+                live: true,
             });
         }
         for i in 3..5 {
@@ -222,6 +226,7 @@ mod tests {
                 id: i,
                 tags: vec![1, 3],
                 seq: seq(0.2, 100),
+                live: true,
             });
         }
         for i in 5..9 {
@@ -229,6 +234,7 @@ mod tests {
                 id: i,
                 tags: vec![4],
                 seq: seq(0.8, 100),
+                live: true,
             });
         }
         svc.refit(&items);
@@ -259,6 +265,7 @@ mod tests {
                 id: i,
                 tags: vec![1],
                 seq: seq(0.1 * f64::from(i % 4), 60),
+                live: true,
             })
             .collect();
         let mut a = ShadowService::new(fam.clone(), 2, 5, 7);
