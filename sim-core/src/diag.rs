@@ -9,6 +9,8 @@ use std::fmt;
 /// How bad a problem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Information about how the input is used (the metrics a replayed trace lacks, say).
+    Note,
     /// The input is used, but something looks wrong (an unknown field, say).
     Warning,
     /// The input cannot be used.
@@ -66,6 +68,11 @@ impl Diagnostic {
         self.severity = Severity::Warning;
         self
     }
+    /// The same as a note (information, nothing wrong).
+    pub fn note(mut self) -> Self {
+        self.severity = Severity::Note;
+        self
+    }
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -79,8 +86,10 @@ impl fmt::Display for Diagnostic {
             write!(f, ":{line}:{col}")?;
         }
         write!(f, ": ")?;
-        if self.severity == Severity::Warning {
-            write!(f, "warning: ")?;
+        match self.severity {
+            Severity::Note => write!(f, "note: ")?,
+            Severity::Warning => write!(f, "warning: ")?,
+            Severity::Error => {}
         }
         if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
             write!(f, "{path}: ")?;
@@ -150,6 +159,9 @@ mod tests {
             d.warning().to_string(),
             "a.ron: warning: cluster.nodes[0].count: must be at least 1"
         );
+        let d = Diagnostic::at_path("a.ron", "traces[0]", "absent metrics: mem").note();
+        assert_eq!(d.to_string(), "a.ron: note: traces[0]: absent metrics: mem");
+        assert!(!d.is_error());
     }
 
     #[test]

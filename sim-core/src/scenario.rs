@@ -18,7 +18,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 pub struct Loaded {
     /// The scenario.
     pub scenario: Scenario,
-    /// Warnings (unknown fields and the like).
+    /// Warnings (unknown fields and the like) and notes (what a trace source replays).
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -71,8 +71,10 @@ fn finish(
 
 /// Loads every trace source of a validated scenario (`traces[i].loaded`), resolving relative
 /// paths against `base` (the scenario file's folder). Returns an error per source that cannot
-/// be read (`file: traces[i].path: ...`) and a warning per source naming the metrics it
-/// lacks, which are replayed as absent (no demand; excluded from SLO and scaling).
+/// be read (`file: traces[i].path: ...`) or selects nothing, a warning per source whose import
+/// skipped bad rows, dropped duplicates or found gaps, and otherwise a note per source naming
+/// the metrics it lacks, which are replayed as absent (no demand; excluded from SLO and
+/// scaling). Warning and note carry [`crate::trace::replay::LoadedTrace::describe`].
 pub fn attach_traces(scenario: &mut Scenario, file: &str, base: &Path) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (i, t) in scenario.traces.iter_mut().enumerate() {
@@ -88,8 +90,14 @@ pub fn attach_traces(scenario: &mut Scenario, file: &str, base: &Path) -> Vec<Di
                             loaded.path.display()
                         ),
                     ));
-                } else if loaded.absent != crate::metric::MetricSet::default() {
-                    out.push(Diagnostic::at_path(file, format!("traces[{i}]"), loaded.describe()).warning());
+                } else {
+                    let import = &loaded.import;
+                    let said = Diagnostic::at_path(file, format!("traces[{i}]"), loaded.describe());
+                    if import.bad_rows > 0 || import.duplicates > 0 || import.gaps > 0 {
+                        out.push(said.warning());
+                    } else if loaded.absent != crate::metric::MetricSet::default() {
+                        out.push(said.note());
+                    }
                 }
                 t.loaded = Some(std::sync::Arc::new(loaded));
             }

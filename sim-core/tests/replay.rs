@@ -323,3 +323,39 @@ fn real_planetlab_day_replays_exactly() {
         assert!(w.true_tags.len() == 2, "slice tag plus the archetype's");
     }
 }
+
+/// What a trace source replays is said once per source: as a note when the import was clean
+/// and metrics are absent, as a warning when rows were skipped or readings missing.
+#[test]
+fn a_clean_import_is_a_note_and_a_damaged_one_a_warning() {
+    use sim_core::diag::Severity;
+    let said = |traces: &str| -> Vec<(Severity, String)> {
+        let loaded = parse_scenario(FILE, &scenario(traces, "", ""), &[]).unwrap_or_else(|e| panic!("{e}"));
+        loaded.warnings.iter().map(|d| (d.severity, d.to_string())).collect()
+    };
+    // The PlanetLab fixture has a non-number reading and a short file.
+    let pl = said(PLANETLAB);
+    assert_eq!(pl.len(), 1, "{pl:?}");
+    assert_eq!(pl[0].0, Severity::Warning);
+    assert!(pl[0].1.contains(": warning: traces[0]: "), "{}", pl[0].1);
+    assert!(
+        pl[0]
+            .1
+            .contains("absent metrics (no demand, excluded from SLO and scaling): mem, disk, net")
+    );
+    // The neutral fixture's import is clean.
+    let clean = said(
+        r#"(name: "n", format: Neutral, path: "traces/neutral/good.csv", archetype: "vm",
+        size: (cpu_cores: 2.0, mem_gib: 8.0, disk_mbps: 100.0, net_mbps: 100.0))"#,
+    );
+    assert_eq!(clean.len(), 1, "{clean:?}");
+    assert_eq!(clean[0].0, Severity::Note, "{}", clean[0].1);
+    assert!(clean[0].1.contains(": note: traces[0]: "), "{}", clean[0].1);
+    assert!(
+        clean[0]
+            .1
+            .contains("0 bad rows skipped, 0 duplicate samples dropped, 0 gaps"),
+        "{}",
+        clean[0].1
+    );
+}

@@ -180,14 +180,15 @@ impl LoadedTrace {
             .map(|m| m.name())
             .collect();
         format!(
-            "{}: {} of {} trace workloads replayed; {} rows read, {} bad rows skipped, {} gaps \
-             ({} missing samples held at the last value); absent metrics (no demand, excluded \
-             from SLO and scaling): {}",
+            "{}: {} of {} trace workloads replayed; {} rows read, {} bad rows skipped, {} \
+             duplicate samples dropped, {} gaps ({} missing samples held at the last value); \
+             absent metrics (no demand, excluded from SLO and scaling): {}",
             self.path.display(),
             self.workloads.len(),
             self.candidates,
             self.import.rows,
             self.import.bad_rows,
+            self.import.duplicates,
             self.import.gaps,
             self.held_steps,
             if absent.is_empty() {
