@@ -356,7 +356,9 @@ impl Policy for EnginePolicy {
         let plan = view.plan;
         let nominal = plan.nominal;
         let now = view.now;
-        let band1 = belief.band(self.slot_at(now, 1), 1, settings.confidence);
+        // Bands and exceedance probabilities at many steps ahead, each HMM prediction made once.
+        let outlook = belief.outlook();
+        let band1 = outlook.band(self.slot_at(now, 1), 1, settings.confidence);
         let bucket = usize::from(view.age.ms() >= MS_PER_DAY);
         state.pending = Some((band1[0], bucket));
         let abs = |b: &Band, m: usize| [b.point * nominal[m], b.lo * nominal[m], b.hi * nominal[m]];
@@ -388,7 +390,7 @@ impl Policy for EnginePolicy {
             let b = if h == 1 || (belief.slot_only() && slot == slot1) {
                 band1
             } else {
-                belief.band(slot, h, settings.confidence)
+                outlook.band(slot, h, settings.confidence)
             };
             for m in 0..DIMS {
                 need[m] = need[m].max(b[m].hi * nominal[m]);
@@ -452,7 +454,7 @@ impl Policy for EnginePolicy {
                 let mut ok_h = 1.0;
                 for m in 0..DIMS {
                     if nominal[m] > 0.0 {
-                        let mut p = belief.exceed_prob(slot, h, m, c[m] / nominal[m]);
+                        let mut p = outlook.exceed_prob(slot, h, m, c[m] / nominal[m]);
                         if is_current && saturated[m] {
                             p = p.max(0.5);
                         }

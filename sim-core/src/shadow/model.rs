@@ -678,6 +678,50 @@ impl HmmView<'_> {
     }
 }
 
+/// A belief's predictions for one decision, which reads bands and exceedance probabilities
+/// at many steps ahead. Under the HMM family the state weights predicted `h` steps ahead are
+/// computed once per `h`, each from the one before ([`Filter::predict_path`]), where
+/// [`Belief::band`] and [`Belief::exceed_prob`] propagate from the filter anew at every call
+/// (`h` steps each). Every value is bit for bit the one the belief's own method gives. Made by
+/// [`Belief::outlook`]; it lives as long as the belief is not changed.
+pub struct Outlook<'b> {
+    belief: &'b Belief,
+    /// The HMM's predicted state weights `0, 1, …` steps ahead, as far as asked so far.
+    path: std::cell::RefCell<Vec<StateWeights>>,
+}
+
+impl Outlook<'_> {
+    /// The HMM's state weights predicted `h` steps ahead (as [`Belief::predict_weights`]).
+    fn weights(&self, p: &HmmProfile, filter: &Filter, h: usize) -> Option<StateWeights> {
+        let mut path = self.path.borrow_mut();
+        filter.predict_path(self.belief.view(p).matrix, h, &mut path).ok()?;
+        path.get(h).copied()
+    }
+
+    /// [`Belief::band`].
+    pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
+        let b = self.belief;
+        match (&b.model.fitted, &b.posterior) {
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                let a = (1.0 - confidence.clamp(0.0, 0.999_999)) / 2.0;
+                b.hmm_band(p, self.weights(p, filter, h), slot, a)
+            }
+            _ => b.band(slot, h, confidence),
+        }
+    }
+
+    /// [`Belief::exceed_prob`].
+    pub fn exceed_prob(&self, slot: usize, h: usize, m: usize, x: f64) -> f64 {
+        let b = self.belief;
+        match (&b.model.fitted, &b.posterior) {
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                b.hmm_exceed_prob(p, self.weights(p, filter, h.max(1)), slot, m, x)
+            }
+            _ => b.exceed_prob(slot, h, m, x),
+        }
+    }
+}
+
 impl Belief {
     /// A fresh belief (no own data) under `model`.
     pub fn new(model: Arc<ShadowModel>) -> Belief {
@@ -798,24 +842,7 @@ impl Belief {
     pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
         let a = (1.0 - confidence.clamp(0.0, 0.999_999)) / 2.0;
         match (&self.model.fitted, &self.posterior) {
-            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                let w = self.predict_weights(p, filter, h).unwrap_or(p.stationary);
-                let z = normal_quantile(1.0 - a);
-                let mean = &p.seasonal.mean[slot % SLOTS];
-                let view = self.view(p);
-                let mut out = [Band::default(); DIMS];
-                for m in 0..DIMS {
-                    let (mu, var) = mixture_moments(&view, &w, m);
-                    let sd = var.max(0.0).sqrt();
-                    let c = mean[m] + mu;
-                    out[m] = Band {
-                        point: c.max(0.0),
-                        lo: (c - z * sd).max(0.0),
-                        hi: (c + z * sd).max(0.0),
-                    };
-                }
-                out
-            }
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => self.hmm_band(p, self.predict_weights(p, filter, h), slot, a),
             (Fitted::Quantile(q), Posterior::Quantile(own)) => {
                 let mut out = [Band::default(); DIMS];
                 for m in 0..DIMS {
@@ -831,6 +858,36 @@ impl Belief {
                 out
             }
             _ => [Band::default(); DIMS],
+        }
+    }
+
+    /// [`Belief::band`] under the HMM profile `p` from the state weights `w` predicted for the
+    /// step (the stationary distribution if there is none), `a` the tail probability per side.
+    fn hmm_band(&self, p: &HmmProfile, w: Option<StateWeights>, slot: usize, a: f64) -> [Band; DIMS] {
+        let w = w.unwrap_or(p.stationary);
+        let z = normal_quantile(1.0 - a);
+        let mean = &p.seasonal.mean[slot % SLOTS];
+        let view = self.view(p);
+        let mut out = [Band::default(); DIMS];
+        for m in 0..DIMS {
+            let (mu, var) = mixture_moments(&view, &w, m);
+            let sd = var.max(0.0).sqrt();
+            let c = mean[m] + mu;
+            out[m] = Band {
+                point: c.max(0.0),
+                lo: (c - z * sd).max(0.0),
+                hi: (c + z * sd).max(0.0),
+            };
+        }
+        out
+    }
+
+    /// A view of this belief's predictions for one decision, which reads the bands and
+    /// exceedance probabilities of many steps ahead (see [`Outlook`]).
+    pub fn outlook(&self) -> Outlook<'_> {
+        Outlook {
+            belief: self,
+            path: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -899,15 +956,21 @@ impl Belief {
     pub fn exceed_prob(&self, slot: usize, h: usize, m: usize, x: f64) -> f64 {
         match (&self.model.fitted, &self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                // The same normal approximation of the mixture as the bands.
-                let w = self.predict_weights(p, filter, h.max(1)).unwrap_or(p.stationary);
-                let (mu, var) = mixture_moments(&self.view(p), &w, m);
-                let sd = var.max(1e-18).sqrt();
-                (1.0 - normal_cdf((x - p.seasonal.mean[slot % SLOTS][m] - mu) / sd)).clamp(0.0, 1.0)
+                self.hmm_exceed_prob(p, self.predict_weights(p, filter, h.max(1)), slot, m, x)
             }
             (Fitted::Quantile(_), Posterior::Quantile(_)) => (1.0 - self.cdf_at(slot, m, x)).clamp(0.0, 1.0),
             _ => 0.0,
         }
+    }
+
+    /// [`Belief::exceed_prob`] under the HMM profile `p` from the predicted state weights `w`
+    /// (the stationary distribution if there are none): the same normal approximation of the
+    /// mixture as the bands.
+    fn hmm_exceed_prob(&self, p: &HmmProfile, w: Option<StateWeights>, slot: usize, m: usize, x: f64) -> f64 {
+        let w = w.unwrap_or(p.stationary);
+        let (mu, var) = mixture_moments(&self.view(p), &w, m);
+        let sd = var.max(1e-18).sqrt();
+        (1.0 - normal_cdf((x - p.seasonal.mean[slot % SLOTS][m] - mu) / sd)).clamp(0.0, 1.0)
     }
 
     /// A sampled future path of `steps` normalized values (step `h = 1..=steps` in `slot_at(h)`),
@@ -1261,6 +1324,36 @@ mod tests {
             assert_eq!(p.band(3, h, 0.9), off.band(3, h, 0.9));
             assert_ne!(p.band(3, h, 0.9), emissions.band(3, h, 0.9));
             assert_ne!(p.band(3, h, 0.9), transitions.band(3, h, 0.9));
+        }
+    }
+
+    /// An outlook's bands and exceedance probabilities are the belief's, bit for bit, in any
+    /// order of horizons: pooled and adapted HMM, before and after own samples, and quantile.
+    #[test]
+    fn outlook_is_the_belief_bit_for_bit() {
+        let train = synthetic(0.4, 0.1, 20, 200, 7);
+        let quantile = FamilySettings::Quantile {
+            prior_weight: 2.0,
+            half_life_samples: 48.0,
+        };
+        for fam in [hmm_settings(3, None), hmm_settings(3, Some(ADAPT)), quantile] {
+            let mut b = Belief::new(Arc::new(model_of(fit(&train, &fam, 1, 1, None).unwrap())));
+            for samples in [0, 30] {
+                for (t, v) in synthetic(0.6, 0.05, 1, samples, 9)[0].values.iter().enumerate() {
+                    b.observe(t / 12, v);
+                }
+                let outlook = b.outlook();
+                for h in [3, 1, 12, 0, 7, 40] {
+                    assert_eq!(outlook.band(h % 5, h, 0.9), b.band(h % 5, h, 0.9), "{fam:?} h {h}");
+                    for x in [0.2, 0.5, 0.9] {
+                        assert_eq!(
+                            outlook.exceed_prob(h % 5, h, 0, x).to_bits(),
+                            b.exceed_prob(h % 5, h, 0, x).to_bits(),
+                            "{fam:?} h {h} x {x}"
+                        );
+                    }
+                }
+            }
         }
     }
 

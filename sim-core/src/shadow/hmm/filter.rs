@@ -174,20 +174,43 @@ impl Filter {
     /// As [`Filter::predict`], with the one row-major `K×K` matrix `a` for every step (a
     /// workload's adapted matrix, say, in place of the model's). Fails if `a` is not `K×K`.
     pub fn predict_with_matrix(&self, a: &[f64], horizon_steps: usize) -> Result<StateWeights, HmmError> {
-        let k = self.weights.len();
-        if a.len() != k * k {
-            return Err(HmmError::InvalidInput(format!(
-                "matrix has {} entries, the filter's {k} states need {}",
-                a.len(),
-                k * k
-            )));
-        }
+        self.check_matrix(a)?;
         let mut w = self.weights;
         let first = if self.fresh { 2 } else { 1 };
         for _ in first..=horizon_steps {
             w.advance(a);
         }
         Ok(w)
+    }
+
+    /// [`Filter::predict_with_matrix`] for every horizon up to `horizon_steps` at one
+    /// propagation per step: extends `path` so that `path[h]` is the prediction `h` steps
+    /// ahead, bit for bit `predict_with_matrix(a, h)`. Entries already in `path` must come
+    /// from an earlier call with this filter and matrix (start from an empty vector).
+    pub fn predict_path(&self, a: &[f64], horizon_steps: usize, path: &mut Vec<StateWeights>) -> Result<(), HmmError> {
+        self.check_matrix(a)?;
+        let first = if self.fresh { 2 } else { 1 };
+        while path.len() <= horizon_steps {
+            let h = path.len();
+            let mut w = path.last().copied().unwrap_or(self.weights);
+            if h >= first {
+                w.advance(a);
+            }
+            path.push(w);
+        }
+        Ok(())
+    }
+
+    fn check_matrix(&self, a: &[f64]) -> Result<(), HmmError> {
+        let k = self.weights.len();
+        if a.len() == k * k {
+            return Ok(());
+        }
+        Err(HmmError::InvalidInput(format!(
+            "matrix has {} entries, the filter's {k} states need {}",
+            a.len(),
+            k * k
+        )))
     }
 }
 
@@ -309,6 +332,30 @@ mod tests {
             assert!((g - x).abs() < 1e-15);
         }
         assert!(f.predict_with_matrix(&stay[..4], 2).is_err());
+    }
+
+    /// The path's entries are the one-horizon predictions to the bit, for a fresh filter (whose
+    /// first step does not move) and an updated one, built in one call or extended in two.
+    #[test]
+    fn predict_path_is_every_horizon_bit_for_bit() {
+        let m = model();
+        let a0 = m.transition_matrix(0).unwrap();
+        let mut f = Filter::new(&m, Start::Initial);
+        for _ in 0..2 {
+            let mut path = Vec::new();
+            f.predict_path(a0, 3, &mut path).unwrap();
+            f.predict_path(a0, 7, &mut path).unwrap();
+            assert_eq!(path.len(), 8);
+            let mut whole = Vec::new();
+            f.predict_path(a0, 7, &mut whole).unwrap();
+            assert_eq!(path, whole);
+            for (h, w) in path.iter().enumerate() {
+                assert_eq!(*w, f.predict_with_matrix(a0, h).unwrap(), "h = {h}");
+            }
+            assert_ne!(path[7], path[2]);
+            f.update(&m, &[0.3, 0.1], 0).unwrap();
+        }
+        assert!(f.predict_path(&a0[..4], 2, &mut Vec::new()).is_err());
     }
 
     #[test]
