@@ -114,6 +114,16 @@ fn policies_seeds_and_scenario_problems() {
         &m,
         "t.ron: warning: policies[1].family.adapt.prior_sample: unknown field `prior_sample` is ignored (did you mean `prior_samples`?)",
     );
+    // Each entry's position is its own, also when two entries (or a comment before the list)
+    // hold the same text.
+    let m = messages(
+        r#"Experiment(name: "t", scenario: "quickstart.ron", seeds: Replications(1),
+    // Threshold(name: "a", up: "high") was the first try
+    policies: [Threshold(name: "a", up: "high"),
+               Threshold(name: "a", up: "high")])"#,
+    );
+    assert_has(&m, "t.ron:3:40: policies[0].up: Expected float");
+    assert_has(&m, "t.ron:4:40: policies[1].up: Expected float");
     let m = messages(r#"Experiment(name: "t", scenario: "quickstart.ron", seeds: 5)"#);
     assert!(
         m[0].starts_with("t.ron:1:58: seeds: ")
