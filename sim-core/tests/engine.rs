@@ -3,6 +3,7 @@
 
 use sim_core::metrics::Acc;
 use sim_core::model::Model;
+use sim_core::policy::{Ctx, Decision, Policy, Target, View};
 use sim_core::report;
 use sim_core::runner::{self, RunResult};
 use sim_core::scenario::parse_scenario;
@@ -264,7 +265,7 @@ struct Probe {
     pooled: Vec<(u64, u32, bool)>,
 }
 
-impl sim_core::policy::Policy for Probe {
+impl Policy for Probe {
     type State = u32;
     fn name(&self) -> &str {
         "probe"
@@ -281,25 +282,15 @@ impl sim_core::policy::Policy for Probe {
     fn retire(&self, state: &mut u32) {
         self.retired.lock().unwrap().push(*state);
     }
-    fn new_state(&self, _plan: &sim_core::workload::population::WorkloadPlan, _ctx: &sim_core::policy::Ctx<'_>) -> u32 {
+    fn new_state(&self, _plan: &sim_core::workload::population::WorkloadPlan, _ctx: &Ctx<'_>) -> u32 {
         u32::MAX
     }
-    fn initial(
-        &self,
-        state: &mut u32,
-        view: &sim_core::policy::View<'_>,
-        ctx: &sim_core::policy::Ctx<'_>,
-    ) -> sim_core::policy::Target {
+    fn initial(&self, state: &mut u32, view: &View<'_>, ctx: &Ctx<'_>) -> Target {
         *state = view.id;
         ctx.model.initial_target(view.plan, 1.0)
     }
-    fn decide(
-        &self,
-        _state: &mut u32,
-        _view: &sim_core::policy::View<'_>,
-        _ctx: &sim_core::policy::Ctx<'_>,
-    ) -> sim_core::policy::Decision {
-        sim_core::policy::Decision::default()
+    fn decide(&self, _state: &mut u32, _view: &View<'_>, _ctx: &Ctx<'_>) -> Decision {
+        Decision::default()
     }
 }
 
