@@ -56,8 +56,9 @@ pub const BYTES_PER_WORKLOAD_ENGINE: f64 = 32.0 * 1024.0;
 /// before they were dropped).
 pub const BYTES_PER_OWN_QUANTILE_MODEL: f64 = 0.9 * 1024.0 * 1024.0;
 /// The same under the HMM family (hour-of-week means and a small HMM). Measured: 104 MiB peak
-/// for `scenarios/planetlab-replay.ron` with one own-history HMM engine, 23 KB per workload
-/// above [`BYTES_PER_WORKLOAD_ENGINE`].
+/// for `scenarios/planetlab-replay.ron` with one own-history HMM engine while all 1,950
+/// workloads kept their models, 23 KB per workload above [`BYTES_PER_WORKLOAD_ENGINE`]; 85 MiB
+/// since workloads that left are retired.
 pub const BYTES_PER_OWN_HMM_MODEL: f64 = 32.0 * 1024.0;
 /// One traced series row under one policy: the row in memory and its four CSV lines.
 pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
