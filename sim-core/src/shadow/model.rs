@@ -115,10 +115,10 @@ pub struct Seasonal {
 }
 
 impl Seasonal {
-    fn fit(seqs: &[TrainingSeq], min_count: f64) -> Seasonal {
+    fn fit<S: std::borrow::Borrow<TrainingSeq>>(seqs: &[S], min_count: f64) -> Seasonal {
         let mut sum = vec![[0.0f64; DIMS]; SLOTS];
         let mut cnt = vec![[0.0f64; DIMS]; SLOTS];
-        for s in seqs {
+        for s in seqs.iter().map(S::borrow) {
             for (v, &slot) in s.values.iter().zip(&s.slots) {
                 for m in 0..DIMS {
                     if v[m].is_finite() {
@@ -314,15 +314,16 @@ fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 
-/// Fits a model of `family` to `seqs`. Returns `None` when there is no usable data.
-pub fn fit(
-    seqs: &[TrainingSeq],
+/// Fits a model of `family` to `seqs` (owned or borrowed sequences). Returns `None` when
+/// there is no usable data.
+pub fn fit<S: std::borrow::Borrow<TrainingSeq>>(
+    seqs: &[S],
     family: &FamilySettings,
     seed: u64,
     model_id: u64,
     warm: Option<&Fitted>,
 ) -> Option<Fitted> {
-    let samples: usize = seqs.iter().map(|s| s.values.len()).sum();
+    let samples: usize = seqs.iter().map(|s| s.borrow().values.len()).sum();
     if samples == 0 {
         return None;
     }
@@ -336,6 +337,7 @@ pub fn fit(
             let seasonal = Seasonal::fit(seqs, 12.0);
             let residuals: Vec<Vec<f64>> = seqs
                 .iter()
+                .map(S::borrow)
                 .map(|s| {
                     let mut out = Vec::with_capacity(s.values.len() * DIMS);
                     for (v, &slot) in s.values.iter().zip(&s.slots) {
@@ -388,7 +390,7 @@ pub fn fit(
             let grid = value_grid();
             let n = grid.n;
             let mut counts = vec![0.0f64; SLOTS * DIMS * n];
-            for s in seqs {
+            for s in seqs.iter().map(S::borrow) {
                 for (v, &slot) in s.values.iter().zip(&s.slots) {
                     for m in 0..DIMS {
                         if v[m].is_finite() {

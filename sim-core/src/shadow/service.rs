@@ -129,7 +129,7 @@ impl ShadowService {
             members.truncate(self.max_pool);
             members.sort_unstable();
         }
-        let seqs: Vec<TrainingSeq> = members.iter().map(|&i| items[i].seq.clone()).collect();
+        let seqs: Vec<&TrainingSeq> = members.iter().map(|&i| &items[i].seq).collect();
         let samples = seqs.iter().map(|s| s.values.len()).sum();
         let warm = self.models.get(key).map(|m| &m.fitted);
         fit(&seqs, &self.family, self.seed, key_hash, warm).map(|fitted| ShadowModel {
