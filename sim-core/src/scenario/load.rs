@@ -67,24 +67,95 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// leading whitespace, comments and `#![enable(...)]` attributes; `None` for a text that does
 /// not start with a named struct.
 pub fn top_level_name(text: &str) -> Option<&str> {
-    let mut rest = text;
-    loop {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("//") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after);
-        } else if let Some(r) = rest.strip_prefix("#!") {
-            rest = r.split_once(']').map_or("", |(_, after)| after);
-        } else {
-            break;
-        }
-    }
-    let end = rest
-        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .unwrap_or(rest.len());
-    let name = &rest[..end];
+    let (at, _) = identifiers(text).find(|&(_, depth)| depth == 0)?;
+    let name = &text[at];
     name.starts_with(|c: char| c.is_ascii_alphabetic()).then_some(name)
+}
+
+/// The byte just after `field:` among the fields of a RON text's top-level struct (depth 1 of
+/// its brackets); `None` if there is no such field.
+pub(crate) fn field_value_start(text: &str, field: &str) -> Option<usize> {
+    identifiers(text).find_map(|(at, depth)| {
+        let value = text[at.end..].trim_start().strip_prefix(':')?;
+        (depth == 1 && &text[at] == field).then(|| text.len() - value.len())
+    })
+}
+
+/// The identifiers (and bare numbers) of a RON text in order, each with its byte range and the
+/// depth of brackets around it, past strings, raw strings, characters and nested comments.
+/// Slices are cut at ASCII bytes only, so any text, even unterminated, is scanned without a
+/// panic.
+fn identifiers(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + '_ {
+    let b = text.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    // The position after a string or character literal opening at `j` with quote `q`.
+    let past_quoted = move |mut j: usize, q: u8| {
+        j += 1;
+        while j < b.len() && b[j] != q {
+            j += if b[j] == b'\\' { 2 } else { 1 };
+        }
+        j + 1
+    };
+    let (mut i, mut depth) = (0usize, 0usize);
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            match b[i] {
+                b'/' if b.get(i + 1) == Some(&b'/') => {
+                    i = text[i..].find('\n').map_or(b.len(), |n| i + n + 1);
+                }
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    // Block comments nest in RON.
+                    let mut level = 0usize;
+                    while i < b.len() {
+                        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                            level += 1;
+                            i += 2;
+                        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                            level -= 1;
+                            i += 2;
+                            if level == 0 {
+                                break;
+                            }
+                        } else {
+                            i += 1;
+                        }
+                    }
+                }
+                b'r' if matches!(b.get(i + 1), Some(b'"' | b'#')) && (i == 0 || !ident(b[i - 1])) => {
+                    // Raw string r"…" or r#"…"#: ends at a quote followed by as many hashes.
+                    let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
+                    let open = i + 1 + hashes;
+                    if b.get(open) != Some(&b'"') {
+                        i += 1;
+                        continue;
+                    }
+                    let close: String = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
+                    i = text[open + 1..]
+                        .find(&close)
+                        .map_or(b.len(), |n| open + 1 + n + close.len());
+                }
+                b'"' => i = past_quoted(i, b'"'),
+                b'\'' => i = past_quoted(i, b'\''),
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b')' | b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    i += 1;
+                }
+                c if ident(c) => {
+                    let start = i;
+                    while i < b.len() && ident(b[i]) {
+                        i += 1;
+                    }
+                    return Some((start..i, depth));
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    })
 }
 
 /// Parses `text` (from `file`) as a `T`. Unknown fields become warnings (returned with the
@@ -264,5 +335,29 @@ mod tests {
         assert_eq!(top_level_name("(name: \"x\")"), None);
         assert_eq!(top_level_name("// only a comment"), None);
         assert_eq!(top_level_name(""), None);
+        assert_eq!(
+            top_level_name("/* a /* nested */ comment */ Experiment("),
+            Some("Experiment")
+        );
+    }
+
+    /// The top-level field is found past strings, raw strings, characters and (nested)
+    /// comments that mention it, and past a nested struct's field of the same name.
+    #[test]
+    fn finds_the_top_level_field_only() {
+        let text = r##"Experiment(
+    name: "policies: [x]", note: r#"policies: "y""#, c: '(',
+    /* policies: [ /* nested */ ] */ // policies: [
+    scenario: Scenario(policies: [Static()]),
+    policies  : ["static"],
+)"##;
+        let at = field_value_start(text, "policies").unwrap();
+        assert!(text[at..].starts_with(r#" ["static"]"#), "{}", &text[at..]);
+        assert_eq!(field_value_start(text, "grid"), None);
+        assert_eq!(field_value_start("Experiment(policy: [])", "policies"), None);
+        // Unterminated input ends the scan without a panic.
+        assert_eq!(field_value_start("Experiment(name: \"é", "policies"), None);
+        assert_eq!(field_value_start("Experiment(/* é", "policies"), None);
+        assert_eq!(field_value_start("Experiment(r#\"é", "policies"), None);
     }
 }

@@ -314,6 +314,11 @@ fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x / std::f64::consts::SQRT_2)
 }
 
+/// The probability outside a central interval at `confidence`, per side.
+fn tail(confidence: f64) -> f64 {
+    (1.0 - confidence.clamp(0.0, 0.999_999)) / 2.0
+}
+
 /// Fits a model of `family` to `seqs` (owned or borrowed sequences). Returns `None` when
 /// there is no usable data.
 pub fn fit<S: std::borrow::Borrow<TrainingSeq>>(
@@ -704,10 +709,7 @@ impl Outlook<'_> {
     pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
         let b = self.belief;
         match (&b.model.fitted, &b.posterior) {
-            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                let a = (1.0 - confidence.clamp(0.0, 0.999_999)) / 2.0;
-                b.hmm_band(p, self.weights(p, filter, h), slot, a)
-            }
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => b.hmm_band(p, self.weights(p, filter, h), slot, confidence),
             _ => b.band(slot, h, confidence),
         }
     }
@@ -760,12 +762,10 @@ impl Belief {
         }
     }
 
-    /// The state distribution `h` steps ahead (the pooled or the adapted transitions).
+    /// The state distribution `h` steps ahead (the pooled or the adapted transitions, as
+    /// [`Belief::view`] gives them).
     fn predict_weights(&self, p: &HmmProfile, filter: &Filter, h: usize) -> Option<StateWeights> {
-        match &self.personal {
-            Some(own) => filter.predict_with_matrix(&own.matrix, h).ok(),
-            None => filter.predict(&p.hmm, h, |_| 0).ok(),
-        }
+        filter.predict_with_matrix(self.view(p).matrix, h).ok()
     }
 
     /// Absorbs one own sample (normalized values) taken in `slot`.
@@ -842,10 +842,12 @@ impl Belief {
     /// Central interval at `confidence` for the step `h` steps ahead (h ≥ 1; h = 1 is the step
     /// after the last observed one), in `slot`.
     pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
-        let a = (1.0 - confidence.clamp(0.0, 0.999_999)) / 2.0;
         match (&self.model.fitted, &self.posterior) {
-            (Fitted::Hmm(p), Posterior::Hmm(filter)) => self.hmm_band(p, self.predict_weights(p, filter, h), slot, a),
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                self.hmm_band(p, self.predict_weights(p, filter, h), slot, confidence)
+            }
             (Fitted::Quantile(q), Posterior::Quantile(own)) => {
+                let a = tail(confidence);
                 let mut out = [Band::default(); DIMS];
                 for m in 0..DIMS {
                     let share = own.share(m, q.prior_weight);
@@ -864,10 +866,10 @@ impl Belief {
     }
 
     /// [`Belief::band`] under the HMM profile `p` from the state weights `w` predicted for the
-    /// step (the stationary distribution if there is none), `a` the tail probability per side.
-    fn hmm_band(&self, p: &HmmProfile, w: Option<StateWeights>, slot: usize, a: f64) -> [Band; DIMS] {
+    /// step (the stationary distribution if there is none).
+    fn hmm_band(&self, p: &HmmProfile, w: Option<StateWeights>, slot: usize, confidence: f64) -> [Band; DIMS] {
         let w = w.unwrap_or(p.stationary);
-        let z = normal_quantile(1.0 - a);
+        let z = normal_quantile(1.0 - tail(confidence));
         let mean = &p.seasonal.mean[slot % SLOTS];
         let view = self.view(p);
         let mut out = [Band::default(); DIMS];

@@ -21,7 +21,7 @@ use super::plan::{self, FORMAT, Header, MAX_RUNS, Param, Plan, Provenance, expan
 use super::schema::{self, ExperimentFile, ParamSpec, SeedsSpec};
 use super::text::{param_column, value_to_override_text};
 use crate::diag::{Diagnostic, Diagnostics, suggestion};
-use crate::scenario::load::{line_col, parse_ron, read_text};
+use crate::scenario::load::{field_value_start, line_col, parse_ron, read_text};
 use crate::scenario::overrides::{apply, parse_path, path_to_string};
 use crate::scenario::validate::Checker;
 use crate::scenario::{PolicySpec, Scenario, example as scenario_example, parse_scenario};
@@ -565,87 +565,6 @@ fn normalized(path: &str) -> String {
     parse_path(path).map_or_else(|_| path.to_string(), |s| path_to_string(&s))
 }
 
-/// The byte just after `field:` among the fields of a RON text's top-level struct (depth 1 of
-/// its brackets), skipping strings, characters and comments; `None` if there is no such field.
-fn field_value_start(text: &str, field: &str) -> Option<usize> {
-    let b = text.as_bytes();
-    let (mut i, mut depth) = (0usize, 0usize);
-    // The position after a string or character literal starting at `i` (quote `q`).
-    let skip_quoted = |mut j: usize, q: u8| {
-        j += 1;
-        while j < b.len() && b[j] != q {
-            j += if b[j] == b'\\' { 2 } else { 1 };
-        }
-        j + 1
-    };
-    while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = text[i..].find('\n').map_or(b.len(), |n| i + n + 1);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                // Block comments nest in RON.
-                let mut level = 0usize;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        level += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        level -= 1;
-                        i += 2;
-                        if level == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            b'r' if matches!(b.get(i + 1), Some(b'"' | b'#')) && (i == 0 || !is_ident_byte(b[i - 1])) => {
-                // Raw string r"…" or r#"…"#: ends at a quote followed by as many hashes.
-                let hashes = b[i + 1..].iter().take_while(|&&c| c == b'#').count();
-                let open = i + 1 + hashes;
-                if b.get(open) != Some(&b'"') {
-                    i += 1;
-                    continue;
-                }
-                let close: String = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
-                i = text[open + 1..]
-                    .find(&close)
-                    .map_or(b.len(), |n| open + 1 + n + close.len());
-            }
-            b'"' => i = skip_quoted(i, b'"'),
-            b'\'' => i = skip_quoted(i, b'\''),
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' | b']' | b'}' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            c if is_ident_byte(c) => {
-                let start = i;
-                while i < b.len() && is_ident_byte(b[i]) {
-                    i += 1;
-                }
-                if depth == 1 && &text[start..i] == field {
-                    let after = text[i..].trim_start();
-                    if let Some(value) = after.strip_prefix(':') {
-                        return Some(text.len() - value.len());
-                    }
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-fn is_ident_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
-}
-
 /// A (line, col) position in a text that starts at (line, col) `origin` of the file, as a
 /// position in the file.
 fn shift((l, c): (usize, usize), (l0, c0): (usize, usize)) -> (usize, usize) {
@@ -674,29 +593,4 @@ fn normalize(p: &Path) -> PathBuf {
         out.push(".");
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::field_value_start;
-
-    /// The top-level field is found past strings, raw strings, characters and (nested)
-    /// comments that mention it, and past a nested struct's field of the same name.
-    #[test]
-    fn finds_the_top_level_field_only() {
-        let text = r##"Experiment(
-    name: "policies: [x]", note: r#"policies: "y""#, c: '(',
-    /* policies: [ /* nested */ ] */ // policies: [
-    scenario: Scenario(policies: [Static()]),
-    policies  : ["static"],
-)"##;
-        let at = field_value_start(text, "policies").unwrap();
-        assert!(text[at..].starts_with(r#" ["static"]"#), "{}", &text[at..]);
-        assert_eq!(field_value_start(text, "grid"), None);
-        assert_eq!(field_value_start("Experiment(policy: [])", "policies"), None);
-        // Unterminated input ends the scan without a panic.
-        assert_eq!(field_value_start("Experiment(name: \"é", "policies"), None);
-        assert_eq!(field_value_start("Experiment(/* é", "policies"), None);
-        assert_eq!(field_value_start("Experiment(r#\"é", "policies"), None);
-    }
 }

@@ -79,8 +79,6 @@ impl StateWeights {
         best
     }
 
-    /// Divides by the sum so the weights sum to 1; returns false (and leaves the weights
-    /// unchanged) when the sum is not positive and finite.
     /// Moves the weights one step through the row-major `K×K` transition matrix `a` and
     /// renormalises them (against rounding drift over long horizons).
     pub(crate) fn advance(&mut self, a: &[f64]) {
@@ -92,6 +90,8 @@ impl StateWeights {
         self.normalise();
     }
 
+    /// Divides by the sum so the weights sum to 1; returns false (and leaves the weights
+    /// unchanged) when the sum is not positive and finite.
     pub(crate) fn normalise(&mut self) -> bool {
         let sum: f64 = self.as_slice().iter().sum();
         if !(sum > 0.0 && sum.is_finite()) {
