@@ -68,7 +68,10 @@ impl ShadowService {
     }
 
     /// Refits every key with enough pooled workloads (warm-starting from the previous model of
-    /// the key). Keys are fitted in parallel; each fit depends only on its own pool, so the
+    /// the key). Keys whose pools hold exactly the same workloads (a tag every member of a tag
+    /// set carries, or a tag set that is everyone) share one fit, made under the first of them
+    /// in key order: the same data gives the same model, and each key gets its own copy.
+    /// Distinct pools are fitted in parallel; each fit depends only on its own pool, so the
     /// result does not depend on the thread count.
     pub fn refit(&mut self, items: &[PoolItem]) {
         self.version += 1;
@@ -87,55 +90,85 @@ impl ShadowService {
                 }
             }
         }
+        // Keys by pool: keys arrive in key order, so each pool's first key is its smallest.
+        let mut by_pool: BTreeMap<Vec<usize>, Vec<Vec<u32>>> = BTreeMap::new();
+        for (key, members) in groups {
+            if members.len() >= self.min_workloads {
+                let pool = self.sample_pool(&key, members, items);
+                by_pool.entry(pool).or_default().push(key);
+            }
+        }
+        let mut jobs: Vec<(Vec<Vec<u32>>, Vec<usize>)> = by_pool.into_iter().map(|(pool, keys)| (keys, pool)).collect();
+        jobs.sort_by(|a, b| a.0[0].cmp(&b.0[0]));
         let version = self.version;
-        let mut jobs: Vec<(Vec<u32>, Vec<usize>)> = groups
-            .into_iter()
-            .filter(|(_, m)| m.len() >= self.min_workloads)
-            .collect();
         // The HMM's state count is chosen once, by BIC on the pool of all workloads; every other
         // key (and every later refit) uses it.
         if let FamilySettings::Hmm { states: None, .. } = &self.family {
-            if let Some(pos) = jobs.iter().position(|(k, _)| k.is_empty()) {
-                let (key, members) = jobs.remove(pos);
-                if let Some(model) = self.fit_key(&key, members, items, version) {
-                    if let (Fitted::Hmm(h), FamilySettings::Hmm { states, .. }) = (&model.fitted, &mut self.family) {
+            if jobs.first().is_some_and(|(keys, _)| keys[0].is_empty()) {
+                let (keys, pool) = jobs.remove(0);
+                let model = self.fit_pool(&keys[0], &pool, items, version);
+                if let Some(m) = &model {
+                    if let (Fitted::Hmm(h), FamilySettings::Hmm { states, .. }) = (&m.fitted, &mut self.family) {
                         *states = Some(h.hmm.k());
                     }
-                    self.models.insert(key, Arc::new(model));
                 }
+                self.install(keys, model);
             }
         }
-        let fitted: Vec<(Vec<u32>, Option<ShadowModel>)> = jobs
+        let fitted: Vec<(Vec<Vec<u32>>, Option<ShadowModel>)> = jobs
             .into_par_iter()
-            .map(|(key, members)| {
-                let model = self.fit_key(&key, members, items, version);
-                (key, model)
+            .map(|(keys, pool)| {
+                let model = self.fit_pool(&keys[0], &pool, items, version);
+                (keys, model)
             })
             .collect();
-        for (key, model) in fitted {
-            if let Some(m) = model {
-                self.models.insert(key, Arc::new(m));
-            }
+        for (keys, model) in fitted {
+            self.install(keys, model);
         }
     }
 
-    fn fit_key(&self, key: &[u32], mut members: Vec<usize>, items: &[PoolItem], version: u64) -> Option<ShadowModel> {
-        let key_hash = key
-            .iter()
-            .fold(stable_hash("shadow-key"), |h, t| splitmix64(h ^ u64::from(*t)));
+    /// Stores `model` (fitted under `keys[0]`) under each of `keys`; a failed fit keeps the
+    /// keys' previous models.
+    fn install(&mut self, keys: Vec<Vec<u32>>, model: Option<ShadowModel>) {
+        let Some(model) = model else { return };
+        let mut keys = keys.into_iter();
+        let Some(first) = keys.next() else { return };
+        for key in keys {
+            let copy = ShadowModel {
+                level: if key.is_empty() { Level::All } else { Level::TagSet },
+                key: key.clone(),
+                ..model.clone()
+            };
+            self.models.insert(key, Arc::new(copy));
+        }
+        self.models.insert(first, Arc::new(model));
+    }
+
+    /// The workloads a key pools: all of `members`, or beyond `max_pool` a deterministic
+    /// sample of them (ordered by a hash of the key and the workload id), in item order.
+    fn sample_pool(&self, key: &[u32], mut members: Vec<usize>, items: &[PoolItem]) -> Vec<usize> {
         if members.len() > self.max_pool {
-            // A deterministic sample: order by a hash of (key, workload id).
+            let key_hash = Self::key_hash(key);
             members.sort_by_key(|&i| (splitmix64(key_hash ^ u64::from(items[i].id)), items[i].id));
             members.truncate(self.max_pool);
             members.sort_unstable();
         }
-        let seqs: Vec<&TrainingSeq> = members.iter().map(|&i| &items[i].seq).collect();
+        members
+    }
+
+    fn key_hash(key: &[u32]) -> u64 {
+        key.iter()
+            .fold(stable_hash("shadow-key"), |h, t| splitmix64(h ^ u64::from(*t)))
+    }
+
+    fn fit_pool(&self, key: &[u32], pool: &[usize], items: &[PoolItem], version: u64) -> Option<ShadowModel> {
+        let seqs: Vec<&TrainingSeq> = pool.iter().map(|&i| &items[i].seq).collect();
         let samples = seqs.iter().map(|s| s.values.len()).sum();
         let warm = self.models.get(key).map(|m| &m.fitted);
-        fit(&seqs, &self.family, self.seed, key_hash, warm).map(|fitted| ShadowModel {
+        fit(&seqs, &self.family, self.seed, Self::key_hash(key), warm).map(|fitted| ShadowModel {
             key: key.to_vec(),
             level: if key.is_empty() { Level::All } else { Level::TagSet },
-            workloads: members.len(),
+            workloads: pool.len(),
             samples,
             fitted,
             version,
@@ -250,6 +283,49 @@ mod tests {
         assert_eq!((level, m.workloads), (Level::All, 9));
         let (_, level) = svc.resolve(&[9]).unwrap();
         assert_eq!(level, Level::All);
+    }
+
+    #[test]
+    fn keys_with_the_same_pool_share_one_fit() {
+        let fam = FamilySettings::Hmm {
+            states: Some(2),
+            max_states: 3,
+            max_iterations: 10,
+            adapt: None,
+        };
+        // Six workloads tagged {1, 2} and four tagged {3}: keys {1, 2}, {1} and {2} pool the
+        // same six, {3} pools four, and all workloads ten.
+        let items: Vec<PoolItem> = (0..10)
+            .map(|i| PoolItem {
+                id: i,
+                tags: if i < 6 { vec![1, 2] } else { vec![3] },
+                seq: seq(0.1 * f64::from(i % 4) + if i < 6 { 0.0 } else { 0.5 }, 60),
+                live: true,
+            })
+            .collect();
+        let mut svc = ShadowService::new(fam, 2, 64, 7);
+        svc.refit(&items);
+        let keys: Vec<Vec<u32>> = svc.models().keys().cloned().collect();
+        assert_eq!(keys, vec![vec![], vec![1], vec![1, 2], vec![2], vec![3]]);
+        let means = |key: &[u32]| {
+            let m = &svc.models()[key];
+            let Fitted::Hmm(h) = &m.fitted else { panic!() };
+            (m.key.clone(), m.workloads, h.hmm.means().to_vec())
+        };
+        let (k1, n1, m1) = means(&[1]);
+        // The fit is made once, under the first key of the pool ({1}), and copied.
+        for key in [vec![1, 2], vec![2]] {
+            let (k, n, m) = means(&key);
+            assert_eq!((k, n), (key.clone(), 6));
+            assert_eq!(m, m1, "key {key:?} shares the fit of {k1:?}");
+        }
+        assert_eq!(n1, 6);
+        let fresh = ShadowService::new(svc.family().clone(), 2, 64, 7);
+        let expected = fresh.fit_pool(&[1], &(0..6).collect::<Vec<_>>(), &items, 1).unwrap();
+        let Fitted::Hmm(h) = &expected.fitted else { panic!() };
+        assert_eq!(h.hmm.means(), m1.as_slice());
+        assert_ne!(means(&[3]).2, m1);
+        assert_eq!(svc.models()[&vec![2]].level, Level::TagSet);
     }
 
     #[test]
