@@ -309,9 +309,19 @@ pub fn normal_quantile(p: f64) -> f64 {
     x - u / (1.0 + x * u / 2.0)
 }
 
+/// `Φ(x)`. In its far tails `0.5·erfc(−x/√2)` is exactly 1 (from `x = 10`: statrs' `erfc`
+/// there is `2 − r` with `r < 1e-22`, below half an ulp of 2) or exactly 0 (to `x = −40`:
+/// its `exp(−x²/2)` factor underflows to 0), so those values are returned without calling it;
+/// bit for bit the same, and the burst quantile's bisection lands in those tails often.
 #[inline]
 fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+    if x >= 10.0 {
+        1.0
+    } else if x <= -40.0 {
+        0.0
+    } else {
+        0.5 * erfc(-x / std::f64::consts::SQRT_2)
+    }
 }
 
 /// The probability outside a central interval at `confidence`, per side.
@@ -1115,6 +1125,23 @@ fn hmm_prob_max_below(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normal_cdf_tails_are_erfc_bit_for_bit() {
+        let erfc_cdf = |x: f64| 0.5 * erfc(-x / std::f64::consts::SQRT_2);
+        // Dense near the cut-offs, then geometric out to the infinities.
+        let mut xs: Vec<f64> = (0..200_000).map(|i| 10.0 + f64::from(i) * 1e-4).collect();
+        xs.extend((0..200_000).map(|i| -40.0 - f64::from(i) * 1e-4));
+        xs.extend((0..2_000).map(|i| 10.0 * 1.01f64.powi(i)));
+        xs.extend((0..2_000).map(|i| -40.0 * 1.01f64.powi(i)));
+        xs.extend([f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN]);
+        for x in xs {
+            assert_eq!(normal_cdf(x).to_bits(), erfc_cdf(x).to_bits(), "x = {x}");
+        }
+        // Just inside the cut-offs erfc is still called, and not at its limit values.
+        assert!(normal_cdf(-38.0) > 0.0 && normal_cdf(8.0) < 1.0);
+        assert!(normal_cdf(f64::NAN).is_nan());
+    }
 
     #[test]
     fn normal_quantile_is_accurate() {

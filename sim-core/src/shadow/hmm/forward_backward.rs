@@ -79,9 +79,9 @@ pub(crate) struct Workspace {
 
 /// Scaled relative emissions of one step: writes `ẽ_j` into `e` and returns `m` (0 when the
 /// observation is missing in every dimension, in which case every `ẽ_j = 1`).
-#[inline]
+#[inline(always)]
 pub(crate) fn scaled_emissions(model: &GaussianHmm, obs: &[f64], e: &mut [f64]) -> f64 {
-    let present = model.log_emissions(obs, e);
+    let present = model.log_emissions_k(e.len(), obs, e);
     if present == 0 {
         e.fill(1.0);
         return 0.0;
@@ -94,7 +94,7 @@ pub(crate) fn scaled_emissions(model: &GaussianHmm, obs: &[f64], e: &mut [f64]) 
 }
 
 /// `out = w·A` for the `k×k` row-major `a` (`out` and `w` of length `k`).
-#[inline]
+#[inline(always)]
 pub(crate) fn propagate(w: &[f64], a: &[f64], k: usize, out: &mut [f64]) {
     out.fill(0.0);
     for (&wi, row) in w.iter().zip(a.chunks_exact(k)) {
@@ -143,7 +143,34 @@ pub(crate) fn forward_log_likelihood(model: &GaussianHmm, seq: &Prepared<'_>) ->
 /// Runs forward-backward on one sequence and adds its weighted expected statistics to
 /// `stats` (whose emission sums are centred on `model`'s means).
 pub(crate) fn accumulate(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mut Workspace, stats: &mut Stats) {
-    let (k, d, steps, w) = (model.k(), model.d(), seq.steps, seq.weight);
+    // Specialised on each state count up to `MAX_STATES`: with `k` a constant, the loops over
+    // states have constant lengths and unroll; the arithmetic and its order are the same.
+    const _: () = assert!(MAX_STATES == 16);
+    match model.k() {
+        1 => accumulate_k::<1>(model, seq, ws, stats),
+        2 => accumulate_k::<2>(model, seq, ws, stats),
+        3 => accumulate_k::<3>(model, seq, ws, stats),
+        4 => accumulate_k::<4>(model, seq, ws, stats),
+        5 => accumulate_k::<5>(model, seq, ws, stats),
+        6 => accumulate_k::<6>(model, seq, ws, stats),
+        7 => accumulate_k::<7>(model, seq, ws, stats),
+        8 => accumulate_k::<8>(model, seq, ws, stats),
+        9 => accumulate_k::<9>(model, seq, ws, stats),
+        10 => accumulate_k::<10>(model, seq, ws, stats),
+        11 => accumulate_k::<11>(model, seq, ws, stats),
+        12 => accumulate_k::<12>(model, seq, ws, stats),
+        13 => accumulate_k::<13>(model, seq, ws, stats),
+        14 => accumulate_k::<14>(model, seq, ws, stats),
+        15 => accumulate_k::<15>(model, seq, ws, stats),
+        16 => accumulate_k::<16>(model, seq, ws, stats),
+        _ => accumulate_k::<0>(model, seq, ws, stats),
+    }
+}
+
+/// [`accumulate`] for `K` states (`K = 0`: the model's `k`, not known in advance).
+fn accumulate_k<const K: usize>(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mut Workspace, stats: &mut Stats) {
+    let k = if K == 0 { model.k() } else { K };
+    let (d, steps, w) = (model.d(), seq.steps, seq.weight);
     if steps == 0 {
         return;
     }

@@ -220,7 +220,13 @@ impl GaussianHmm {
     /// `obs.len() == D` and `out.len() == K`.
     #[inline]
     pub(crate) fn log_emissions(&self, obs: &[f64], out: &mut [f64]) -> usize {
-        let k = self.params.k;
+        self.log_emissions_k(self.params.k, obs, out)
+    }
+
+    /// [`Self::log_emissions`] with `k` (= `K`) passed in, so that a caller specialised on a
+    /// constant `k` gets loops of a constant length.
+    #[inline(always)]
+    pub(crate) fn log_emissions_k(&self, k: usize, obs: &[f64], out: &mut [f64]) -> usize {
         out.fill(0.0);
         let mut present = 0;
         for (((&y, ln), hp), mu) in obs
