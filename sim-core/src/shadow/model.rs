@@ -1101,6 +1101,8 @@ fn hmm_prob_max_below(
     let mut alpha = [0.0f64; super::hmm::MAX_STATES];
     alpha[..k].copy_from_slice(&start.as_slice()[..k]);
     let mut next = [0.0f64; super::hmm::MAX_STATES];
+    let mut cdf = [0.0f64; super::hmm::MAX_STATES];
+    let mut cdf_slot = None;
     for h in from_h.max(1)..=to_h.max(1) {
         if h > from_h.max(1) {
             for j in 0..k {
@@ -1112,11 +1114,20 @@ fn hmm_prob_max_below(
             }
             alpha[..k].copy_from_slice(&next[..k]);
         }
-        let thr = c - p.seasonal.mean[slot_at(h) % SLOTS][m];
-        for j in 0..k {
-            let mu = view.mean(j, m);
-            let sd = view.variance(j, m).max(1e-18).sqrt();
-            alpha[j] *= normal_cdf((thr - mu) / sd);
+        // P(y ≤ c | state) depends on the step's slot only: steps of one slot (sixty of them
+        // at 1-minute steps) share the same normal CDFs.
+        let slot = slot_at(h) % SLOTS;
+        if cdf_slot != Some(slot) {
+            let thr = c - p.seasonal.mean[slot][m];
+            for (j, f) in cdf[..k].iter_mut().enumerate() {
+                let mu = view.mean(j, m);
+                let sd = view.variance(j, m).max(1e-18).sqrt();
+                *f = normal_cdf((thr - mu) / sd);
+            }
+            cdf_slot = Some(slot);
+        }
+        for (a, &f) in alpha[..k].iter_mut().zip(&cdf[..k]) {
+            *a *= f;
         }
     }
     alpha[..k].iter().sum::<f64>().clamp(0.0, 1.0)
