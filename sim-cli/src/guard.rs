@@ -20,9 +20,13 @@
 //!   (per-workload simulation state is bounded: profiler windows have a fixed length, so
 //!   memory does not grow with `S`; each traced series row is held in memory and then
 //!   formatted as four CSV lines). A sweep holds at most `threads` runs at once.
-//! - time ≈ `W·S·P / (`[`WORKLOAD_STEPS_PER_SEC`]` · threads)` (policies of one run run in
-//!   parallel, and one policy advances its workloads in parallel); a sweep multiplies by
-//!   runs / threads.
+//! - time ≈ (`W·S·P / `[`WORKLOAD_STEPS_PER_SEC`]` + HMM refits) / threads` (policies of one
+//!   run run in parallel, one policy advances its workloads in parallel, and a refit fits its
+//!   pools in parallel); a sweep multiplies by runs / threads. The HMM family's refits
+//!   ([`hmm_refit_cpu_secs`]) cost, per refit, Σ over distinct pools of (workloads pooled ×
+//!   training steps each × EM iterations × K²) × [`SECS_PER_HMM_STEP_ITERATION_STATE2`]; on a
+//!   small scenario at 1-minute steps they are most of the run. The quantile family's refits
+//!   (histogram counts) are left out.
 //!
 //! Constants were measured on the development machine (x86-64, 2 shared cores, release
 //! build, `--threads 2`) with `/usr/bin/time -f "%M KB %e s" shadowsim run` on the quickstart
@@ -65,6 +69,14 @@ pub const BYTES_PER_SERIES_ROW: f64 = 600.0;
 /// Simulated workload-steps per second on one thread (release build, a mix of policies; a
 /// debug build is several times slower).
 pub const WORKLOAD_STEPS_PER_SEC: f64 = 5.0e5;
+/// CPU seconds of one HMM refit per training step, EM iteration and squared state count (the
+/// forward-backward pass is `O(K²)` per step). Measured: 3.1 ns on `scenarios/peak-hours.ron`
+/// with one HMM engine (43 refinements of K = 6 models over 4 metrics, 3.13 s of refits for
+/// Σ steps × iterations × K² = 1.01e9).
+pub const SECS_PER_HMM_STEP_ITERATION_STATE2: f64 = 3.1e-9;
+/// EM iterations a warm-started HMM refit runs (capped by the family's `max_iterations`):
+/// 12.4 on average on `scenarios/peak-hours.ron`, a third of them at the default cap of 20.
+pub const HMM_ITERATIONS_PER_REFIT: f64 = 12.0;
 
 /// An estimate of what a run (or sweep) needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -80,6 +92,8 @@ pub struct Estimate {
     /// Of `workloads`, those replayed from the scenario's trace sources (counted from the
     /// traces loaded at validation).
     pub replayed: f64,
+    /// CPU seconds of one run's HMM refits (included in `wall_secs`; [`hmm_refit_cpu_secs`]).
+    pub refit_cpu_secs: f64,
 }
 
 /// What the loaded trace sources of `s` add.
@@ -214,6 +228,7 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         + own_model_bytes
         + traced * rows * policies * BYTES_PER_SERIES_ROW;
     let workload_steps = (generated * steps + replay.steps) * policies;
+    let refit_cpu_secs = hmm_refit_cpu_secs(s, generated + replay.concurrent);
     // Policies run in parallel and each run advances its workloads in parallel between
     // synchronization points: every thread is busy.
     let parallel = (threads_or_cores(threads) as f64).max(1.0);
@@ -221,9 +236,115 @@ pub fn estimate_run(s: &Scenario, threads: usize) -> Estimate {
         workloads,
         workload_steps,
         peak_bytes,
-        wall_secs: workload_steps / (WORKLOAD_STEPS_PER_SEC * parallel),
+        wall_secs: (workload_steps / WORKLOAD_STEPS_PER_SEC + refit_cpu_secs) / parallel,
         replayed: replay.workloads,
+        refit_cpu_secs,
     }
+}
+
+/// CPU seconds one run of `s` spends refitting HMM shadows: every engine on the HMM family
+/// refits the pooled models at every refit (one fit per distinct pool; the first refit also
+/// chooses the state count by BIC on the pool of all workloads when `states` is `None`), and
+/// an engine with `source: OwnHistory` (or under `shadow.graduation`) refits one model per
+/// workload present (`present`). Pools are derived from the generated workload classes'
+/// archetype tags (a class's workloads all carry its archetype's tags; tagging noise is not
+/// modelled) and the replayed workloads' tag sets, each capped at `shadow.max_pool`; each
+/// pooled workload brings its recent window of profiler samples.
+pub fn hmm_refit_cpu_secs(s: &Scenario, present: f64) -> f64 {
+    let duration_ms = s.duration.ms() as f64;
+    let days = duration_ms / MS_PER_DAY as f64;
+    let interval_ms = s.profiler.interval.unwrap_or(s.step).ms().max(1) as f64;
+    let every_ms = (s.shadow.refit_every.ms() as f64).max(1.0);
+    let first_ms = s.shadow.first_fit_after.ms() as f64;
+    let refits = if first_ms < duration_ms {
+        ((duration_ms - first_ms) / every_ms).ceil()
+    } else {
+        0.0
+    };
+    let window_steps = (s.profiler.recent_window.ms() as f64).min(duration_ms) / interval_ms;
+    let max_pool = f64::from(s.shadow.max_pool.max(1));
+    let min_workloads = f64::from(s.shadow.min_workloads.max(1));
+    // Who carries which tags: (tag set, expected workloads) per generated class and per
+    // replayed tag set.
+    let mut groups: Vec<(Vec<&str>, f64)> = Vec::new();
+    for w in &s.workloads {
+        let tags = s
+            .archetypes
+            .get(&w.archetype)
+            .map(|a| {
+                let mut t: Vec<&str> = a.tags.iter().map(String::as_str).collect();
+                t.sort_unstable();
+                t.dedup();
+                t
+            })
+            .unwrap_or_default();
+        groups.push((tags, f64::from(w.initial) + w.arrivals_per_day.max(0.0) * days));
+    }
+    for l in s.traces.iter().filter_map(|t| t.loaded.as_ref()) {
+        for w in &l.workloads {
+            let mut t: Vec<&str> = w.tags.iter().map(String::as_str).collect();
+            t.sort_unstable();
+            t.dedup();
+            match groups.iter_mut().find(|(g, _)| *g == t) {
+                Some(g) => g.1 += 1.0,
+                None => groups.push((t, 1.0)),
+            }
+        }
+    }
+    // The service's keys (all workloads, each tag set, each tag of a multi-tag set), by the
+    // groups they pool; keys pooling the same groups share one fit.
+    let mut pools: std::collections::BTreeSet<Vec<usize>> = std::collections::BTreeSet::new();
+    pools.insert((0..groups.len()).collect());
+    for (tags, _) in &groups {
+        if tags.is_empty() {
+            continue;
+        }
+        pools.insert((0..groups.len()).filter(|&i| groups[i].0 == *tags).collect());
+        if tags.len() > 1 {
+            for t in tags {
+                pools.insert((0..groups.len()).filter(|&i| groups[i].0.contains(t)).collect());
+            }
+        }
+    }
+    let pooled_steps: f64 = pools
+        .iter()
+        .map(|members| members.iter().map(|&i| groups[i].1).sum::<f64>())
+        .filter(|&n| n >= min_workloads)
+        .map(|n| n.min(max_pool) * window_steps)
+        .sum();
+    let all_steps = groups.iter().map(|g| g.1).sum::<f64>().min(max_pool) * window_steps;
+    s.policies
+        .iter()
+        .map(|p| {
+            let PolicySpec::Engine(e) = p else { return 0.0 };
+            let ShadowFamily::Hmm {
+                states,
+                max_states,
+                max_iterations,
+                ..
+            } = e.family.as_ref().unwrap_or(&s.shadow.family)
+            else {
+                return 0.0;
+            };
+            let k = f64::from(states.unwrap_or(*max_states).max(1));
+            let iterations = HMM_ITERATIONS_PER_REFIT.min(f64::from(*max_iterations));
+            // A first fit without a state count searches every count from 2 to max_states by
+            // BIC, each to the iteration cap.
+            let first_fit = if states.is_none() && refits > 0.0 {
+                (2..=(*max_states).max(2)).map(|j| f64::from(j * j)).sum::<f64>() * f64::from(*max_iterations)
+            } else {
+                0.0
+            };
+            let mut work = 0.0;
+            if e.source == Source::Shadow {
+                work += refits * pooled_steps * iterations * k * k + first_fit * all_steps;
+            }
+            if e.source == Source::OwnHistory || s.shadow.graduation.is_some() {
+                work += present * window_steps * (refits * iterations * k * k + first_fit);
+            }
+            work * SECS_PER_HMM_STEP_ITERATION_STATE2
+        })
+        .sum()
 }
 
 /// Estimates a sweep of `runs` runs of `s` (the base scenario with the experiment's fixed
@@ -237,8 +358,9 @@ pub fn estimate_sweep(s: &Scenario, runs: usize, threads: usize) -> Estimate {
         workloads: one.workloads,
         workload_steps: one.workload_steps * runs,
         peak_bytes: BASE_BYTES + (one.peak_bytes - BASE_BYTES) * concurrent,
-        wall_secs: one.workload_steps * runs / (WORKLOAD_STEPS_PER_SEC * threads.max(1.0)),
+        wall_secs: (one.workload_steps / WORKLOAD_STEPS_PER_SEC + one.refit_cpu_secs) * runs / threads.max(1.0),
         replayed: one.replayed,
+        refit_cpu_secs: one.refit_cpu_secs,
     }
 }
 
@@ -414,6 +536,81 @@ mod tests {
         let per_workload = (own_hmm.peak_bytes - pooled.peak_bytes) / 260.0;
         assert!((per_workload - BYTES_PER_OWN_HMM_MODEL).abs() < 1e-6, "{per_workload}");
         assert!(own.peak_bytes > 5.0 * pooled.peak_bytes);
+    }
+
+    /// `scenarios/peak-hours.ron` with one HMM engine, by hand: 14 refits (2 h, then every
+    /// 12 h of 7 days), each fitting 3 distinct pools (all workloads, also pooled by "low
+    /// latency" and "office hours": 30 + 2·7 + 15 + 1·7 = 66, capped at 64; the web servers'
+    /// tag set and "web server": 44; the API gateways': 22) of 1,440 one-minute steps per
+    /// workload, 12 iterations of K² = 36; plus the first fit's BIC search (K = 2..6, 20
+    /// iterations each) on the pool of all. Measured: 3.13 s of refits and 0.04 s of BIC.
+    #[test]
+    fn hmm_refits_are_counted() {
+        let with = |file: &str, policy: &str| {
+            let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let set = [("policies".to_string(), format!("[{policy}]"))];
+            match sim_core::scenario::parse_scenario(file, &text, &set) {
+                Ok(l) => (estimate_run(&l.scenario, 1), estimate_sweep(&l.scenario, 4, 2)),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let (hmm, sweep) = with("peak-hours.ron", "Engine(name: \"h\", family: Hmm())");
+        let pooled = 14.0 * (64.0 + 44.0 + 22.0) * 1440.0 * 12.0 * 36.0;
+        let bic = (4.0 + 9.0 + 16.0 + 25.0 + 36.0) * 20.0 * 64.0 * 1440.0;
+        let expected = (pooled + bic) * SECS_PER_HMM_STEP_ITERATION_STATE2;
+        assert!(
+            (hmm.refit_cpu_secs - expected).abs() < 1e-9 * expected,
+            "{}",
+            hmm.refit_cpu_secs
+        );
+        assert!(
+            (3.17..=1.5 * 3.17).contains(&hmm.refit_cpu_secs),
+            "{}",
+            hmm.refit_cpu_secs
+        );
+        let steps_secs = hmm.workload_steps / WORKLOAD_STEPS_PER_SEC;
+        assert!((hmm.wall_secs - (steps_secs + expected)).abs() < 1e-9 * hmm.wall_secs);
+        assert!((sweep.wall_secs - 4.0 * (steps_secs + expected) / 2.0).abs() < 1e-9 * sweep.wall_secs);
+        // A fixed state count skips the BIC search; the quantile family's refits are not counted.
+        let (fixed, _) = with("peak-hours.ron", "Engine(name: \"h\", family: Hmm(states: 4))");
+        let expected = 14.0 * (64.0 + 44.0 + 22.0) * 1440.0 * 12.0 * 16.0 * SECS_PER_HMM_STEP_ITERATION_STATE2;
+        assert!(
+            (fixed.refit_cpu_secs - expected).abs() < 1e-9 * expected,
+            "{}",
+            fixed.refit_cpu_secs
+        );
+        let (quantile, _) = with("peak-hours.ron", "Engine(name: \"q\")");
+        assert_eq!(quantile.refit_cpu_secs, 0.0);
+        // An own-history HMM engine refits one model per workload (66 present) and fits none
+        // pooled; its first fit per workload searches the state count.
+        let (own, _) = with(
+            "peak-hours.ron",
+            "Engine(name: \"o\", source: OwnHistory, family: Hmm())",
+        );
+        let expected = 66.0 * 1440.0 * (14.0 * 12.0 * 36.0 + 90.0 * 20.0) * SECS_PER_HMM_STEP_ITERATION_STATE2;
+        assert!(
+            (own.refit_cpu_secs - expected).abs() < 1e-9 * expected,
+            "{}",
+            own.refit_cpu_secs
+        );
+        // cold-start.ron: four archetypes of two tags each, "batch" shared by two of them: 6
+        // distinct pools (all; each archetype alone; image batch and CI runners together),
+        // 288 five-minute steps each.
+        let (cold, _) = with("cold-start.ron", "Engine(name: \"h\", family: Hmm(states: 4))");
+        let days: f64 = 7.0;
+        let web = (40.0 + 12.0 * days).min(64.0_f64);
+        let db = 15.0 + 3.0 * days;
+        let image = (20.0 + 8.0 * days).min(64.0_f64);
+        let ci = 10.0 + 2.0 * days;
+        let batch = (20.0 + 8.0 * days + ci).min(64.0_f64);
+        let expected =
+            14.0 * (64.0 + web + db + image + ci + batch) * 288.0 * 12.0 * 16.0 * SECS_PER_HMM_STEP_ITERATION_STATE2;
+        assert!(
+            (cold.refit_cpu_secs - expected).abs() < 1e-9 * expected,
+            "{}",
+            cold.refit_cpu_secs
+        );
     }
 
     /// A scenario's replayed workloads count: one source of three synthetic series in a
