@@ -135,7 +135,7 @@ impl ShadowService {
         let Some(first) = keys.next() else { return };
         for key in keys {
             let copy = ShadowModel {
-                level: if key.is_empty() { Level::All } else { Level::TagSet },
+                level: Self::level_of(&key),
                 key: key.clone(),
                 ..model.clone()
             };
@@ -156,6 +156,12 @@ impl ShadowService {
         members
     }
 
+    /// The level stored with a model of `key` ([`Self::resolve`] reports `SingleTag` when it
+    /// falls back to a single tag's model).
+    fn level_of(key: &[u32]) -> Level {
+        if key.is_empty() { Level::All } else { Level::TagSet }
+    }
+
     fn key_hash(key: &[u32]) -> u64 {
         key.iter()
             .fold(stable_hash("shadow-key"), |h, t| splitmix64(h ^ u64::from(*t)))
@@ -167,7 +173,7 @@ impl ShadowService {
         let warm = self.models.get(key).map(|m| &m.fitted);
         fit(&seqs, &self.family, self.seed, Self::key_hash(key), warm).map(|fitted| ShadowModel {
             key: key.to_vec(),
-            level: if key.is_empty() { Level::All } else { Level::TagSet },
+            level: Self::level_of(key),
             workloads: pool.len(),
             samples,
             fitted,
