@@ -503,21 +503,24 @@ mod tests {
         assert!(sweep.peak_bytes > a.peak_bytes);
     }
 
+    /// `scenarios/<file>` with `policies` set to the one policy `policy`.
+    fn with_policy(file: &str, policy: &str) -> Scenario {
+        let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let set = [("policies".to_string(), format!("[{policy}]"))];
+        match sim_core::scenario::parse_scenario(file, &text, &set) {
+            Ok(l) => l.scenario,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     /// Measured with one own-history engine (quantile family): 76.8 MB peak on
     /// `scenarios/peak-hours.ron` (66 workloads, all present for the whole run: the case the
     /// constant is set for) and 116.6 MB on `scenarios/cold-start.ron` (260 workloads, many of
     /// which leave); on the HMM family its own models are small.
     #[test]
     fn own_history_quantile_models_are_counted() {
-        let with = |file: &str, policy: &str| {
-            let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let set = [("policies".to_string(), format!("[{policy}]"))];
-            match sim_core::scenario::parse_scenario(file, &text, &set) {
-                Ok(l) => estimate_run(&l.scenario, 2),
-                Err(e) => panic!("{e}"),
-            }
-        };
+        let with = |file: &str, policy: &str| estimate_run(&with_policy(file, policy), 2);
         let own_history = "Engine(name: \"o\", source: OwnHistory)";
         let peak_hours = with("peak-hours.ron", own_history);
         assert!(peak_hours.peak_bytes >= 76.8e6, "{}", bytes(peak_hours.peak_bytes));
@@ -547,13 +550,8 @@ mod tests {
     #[test]
     fn hmm_refits_are_counted() {
         let with = |file: &str, policy: &str| {
-            let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let set = [("policies".to_string(), format!("[{policy}]"))];
-            match sim_core::scenario::parse_scenario(file, &text, &set) {
-                Ok(l) => (estimate_run(&l.scenario, 1), estimate_sweep(&l.scenario, 4, 2)),
-                Err(e) => panic!("{e}"),
-            }
+            let s = with_policy(file, policy);
+            (estimate_run(&s, 1), estimate_sweep(&s, 4, 2))
         };
         let (hmm, sweep) = with("peak-hours.ron", "Engine(name: \"h\", family: Hmm())");
         let pooled = 14.0 * (64.0 + 44.0 + 22.0) * 1440.0 * 12.0 * 36.0;
