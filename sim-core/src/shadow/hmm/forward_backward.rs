@@ -219,7 +219,7 @@ fn accumulate_k<const K: usize>(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mu
     let mut beta = [1.0; MAX_STATES];
     let mut beta_prev = [0.0; MAX_STATES];
     let mut v = [0.0; MAX_STATES];
-    let means = model.means();
+    let means = model.means_dim_major();
     for t in (0..steps).rev() {
         let row = t * k..(t + 1) * k;
         let (Some(a_t), Some(e_t), Some(y)) = (
@@ -249,21 +249,22 @@ fn accumulate_k<const K: usize>(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mu
                 continue;
             }
             let base = dim * k;
-            let (Some(occ), Some(s1), Some(s2)) = (
+            let (Some(occ), Some(s1), Some(s2), Some(mu)) = (
                 stats.occupancy.get_mut(base..base + k),
                 stats.sum.get_mut(base..base + k),
                 stats.sum_sq.get_mut(base..base + k),
+                means.get(base..base + k),
             ) else {
                 continue;
             };
-            for (j, (((o, a), b), &g)) in occ
+            for ((((o, a), b), &g), &m) in occ
                 .iter_mut()
                 .zip(s1.iter_mut())
                 .zip(s2.iter_mut())
                 .zip(&gamma[..k])
-                .enumerate()
+                .zip(mu)
             {
-                let dev = yd - means.get(j * d + dim).copied().unwrap_or(0.0);
+                let dev = yd - m;
                 *o += g;
                 let gd = g * dev;
                 *a += gd;

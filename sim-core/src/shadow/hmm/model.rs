@@ -247,6 +247,12 @@ impl GaussianHmm {
         present
     }
 
+    /// The emission means dimension-major (`[d·K + j]`).
+    #[inline]
+    pub(crate) fn means_dim_major(&self) -> &[f64] {
+        &self.means_dim_major
+    }
+
     /// Checks that an observation has `D` values.
     pub(crate) fn check_observation(&self, obs: &[f64]) -> Result<(), HmmError> {
         if obs.len() != self.d() {
