@@ -163,16 +163,32 @@ fn replayed(s: &Scenario) -> Replayed {
         k => (p[k - 1].1, p[k - 1].2),
     };
     let (arrive, leave) = (sums(arrive), sums(leave));
-    let mut refit_ms = s.shadow.first_fit_after.ms() as f64;
-    let every_ms = (s.shadow.refit_every.ms() as f64).max(1.0);
-    while refit_ms < duration_ms && !arrive.is_empty() {
-        let (a_count, a_share) = before(&arrive, refit_ms);
-        let (l_count, l_share) = before(&leave, refit_ms);
-        r.concurrent = r.concurrent.max(a_count - l_count);
-        r.concurrent_metric_share = r.concurrent_metric_share.max(a_share - l_share);
-        refit_ms += every_ms;
+    if !arrive.is_empty() {
+        for refit_ms in refit_instants_ms(s) {
+            let (a_count, a_share) = before(&arrive, refit_ms);
+            let (l_count, l_share) = before(&leave, refit_ms);
+            r.concurrent = r.concurrent.max(a_count - l_count);
+            r.concurrent_metric_share = r.concurrent_metric_share.max(a_share - l_share);
+        }
     }
     r
+}
+
+/// The instants of a run's shadow refits: `shadow.first_fit_after`, then every
+/// `shadow.refit_every`, before the end of the run.
+fn refit_instants_ms(s: &Scenario) -> impl Iterator<Item = f64> {
+    let duration_ms = s.duration.ms() as f64;
+    let every_ms = (s.shadow.refit_every.ms() as f64).max(1.0);
+    std::iter::successors(Some(s.shadow.first_fit_after.ms() as f64), move |t| Some(t + every_ms))
+        .take_while(move |&t| t < duration_ms)
+}
+
+/// A tag list as a sorted set.
+fn tag_set(tags: &[String]) -> Vec<&str> {
+    let mut t: Vec<&str> = tags.iter().map(String::as_str).collect();
+    t.sort_unstable();
+    t.dedup();
+    t
 }
 
 /// Estimates one run of `s` on `threads` worker threads (0 = one per core).
@@ -254,13 +270,7 @@ pub fn hmm_refit_cpu_secs(s: &Scenario, present: f64) -> f64 {
     let duration_ms = s.duration.ms() as f64;
     let days = duration_ms / MS_PER_DAY as f64;
     let interval_ms = s.profiler.interval.unwrap_or(s.step).ms().max(1) as f64;
-    let every_ms = (s.shadow.refit_every.ms() as f64).max(1.0);
-    let first_ms = s.shadow.first_fit_after.ms() as f64;
-    let refits = if first_ms < duration_ms {
-        ((duration_ms - first_ms) / every_ms).ceil()
-    } else {
-        0.0
-    };
+    let refits = refit_instants_ms(s).count() as f64;
     let window_steps = (s.profiler.recent_window.ms() as f64).min(duration_ms) / interval_ms;
     let max_pool = f64::from(s.shadow.max_pool.max(1));
     let min_workloads = f64::from(s.shadow.min_workloads.max(1));
@@ -271,20 +281,13 @@ pub fn hmm_refit_cpu_secs(s: &Scenario, present: f64) -> f64 {
         let tags = s
             .archetypes
             .get(&w.archetype)
-            .map(|a| {
-                let mut t: Vec<&str> = a.tags.iter().map(String::as_str).collect();
-                t.sort_unstable();
-                t.dedup();
-                t
-            })
+            .map(|a| tag_set(&a.tags))
             .unwrap_or_default();
         groups.push((tags, f64::from(w.initial) + w.arrivals_per_day.max(0.0) * days));
     }
     for l in s.traces.iter().filter_map(|t| t.loaded.as_ref()) {
         for w in &l.workloads {
-            let mut t: Vec<&str> = w.tags.iter().map(String::as_str).collect();
-            t.sort_unstable();
-            t.dedup();
+            let t = tag_set(&w.tags);
             match groups.iter_mut().find(|(g, _)| *g == t) {
                 Some(g) => g.1 += 1.0,
                 None => groups.push((t, 1.0)),

@@ -243,6 +243,26 @@ mod tests {
         }
     }
 
+    /// A two-state HMM family with a short iteration cap.
+    fn two_state_hmm() -> FamilySettings {
+        FamilySettings::Hmm {
+            states: Some(2),
+            max_states: 3,
+            max_iterations: 10,
+            adapt: None,
+        }
+    }
+
+    /// A live workload's pool item.
+    fn item(id: u32, tags: Vec<u32>, seq: TrainingSeq) -> PoolItem {
+        PoolItem {
+            id,
+            tags,
+            seq,
+            live: true,
+        }
+    }
+
     #[test]
     fn resolves_tag_set_then_single_tag_then_all() {
         let fam = FamilySettings::Quantile {
@@ -253,28 +273,13 @@ mod tests {
         let mut items = Vec::new();
         // Three workloads tagged {1, 2}, two tagged {1, 3}, four tagged {4}.
         for i in 0..3 {
-            items.push(PoolItem {
-                id: i,
-                tags: vec![1, 2],
-                seq: seq(0.5, 100),
-                live: true,
-            });
+            items.push(item(i, vec![1, 2], seq(0.5, 100)));
         }
         for i in 3..5 {
-            items.push(PoolItem {
-                id: i,
-                tags: vec![1, 3],
-                seq: seq(0.2, 100),
-                live: true,
-            });
+            items.push(item(i, vec![1, 3], seq(0.2, 100)));
         }
         for i in 5..9 {
-            items.push(PoolItem {
-                id: i,
-                tags: vec![4],
-                seq: seq(0.8, 100),
-                live: true,
-            });
+            items.push(item(i, vec![4], seq(0.8, 100)));
         }
         svc.refit(&items);
         assert_eq!(svc.version(), 1);
@@ -293,20 +298,16 @@ mod tests {
 
     #[test]
     fn keys_with_the_same_pool_share_one_fit() {
-        let fam = FamilySettings::Hmm {
-            states: Some(2),
-            max_states: 3,
-            max_iterations: 10,
-            adapt: None,
-        };
+        let fam = two_state_hmm();
         // Six workloads tagged {1, 2} and four tagged {3}: keys {1, 2}, {1} and {2} pool the
         // same six, {3} pools four, and all workloads ten.
         let items: Vec<PoolItem> = (0..10)
-            .map(|i| PoolItem {
-                id: i,
-                tags: if i < 6 { vec![1, 2] } else { vec![3] },
-                seq: seq(0.1 * f64::from(i % 4) + if i < 6 { 0.0 } else { 0.5 }, 60),
-                live: true,
+            .map(|i| {
+                item(
+                    i,
+                    if i < 6 { vec![1, 2] } else { vec![3] },
+                    seq(0.1 * f64::from(i % 4) + if i < 6 { 0.0 } else { 0.5 }, 60),
+                )
             })
             .collect();
         let mut svc = ShadowService::new(fam, 2, 64, 7);
@@ -336,19 +337,9 @@ mod tests {
 
     #[test]
     fn refits_are_deterministic_and_bounded() {
-        let fam = FamilySettings::Hmm {
-            states: Some(2),
-            max_states: 3,
-            max_iterations: 10,
-            adapt: None,
-        };
+        let fam = two_state_hmm();
         let items: Vec<PoolItem> = (0..12)
-            .map(|i| PoolItem {
-                id: i,
-                tags: vec![1],
-                seq: seq(0.1 * f64::from(i % 4), 60),
-                live: true,
-            })
+            .map(|i| item(i, vec![1], seq(0.1 * f64::from(i % 4), 60)))
             .collect();
         let mut a = ShadowService::new(fam.clone(), 2, 5, 7);
         let mut b = ShadowService::new(fam, 2, 5, 7);
