@@ -264,6 +264,7 @@ fn forecast_bounds_follow_their_task_and_bound_task_a() {
             "B shadow-quantile",
             "B global-quantile",
             "B shadow-boost",
+            "B shadow-ensemble",
             "B bound-vm-day",
             "B bound-vm-hour",
             "A shadow-hmm",
@@ -273,9 +274,9 @@ fn forecast_bounds_follow_their_task_and_bound_task_a() {
         ]
     );
     let score = |r: &Vec<&str>| r[7].parse::<f64>().unwrap();
-    let bound = score(&rows[9]);
+    let bound = score(&rows[10]);
     assert!(bound > 0.0);
-    for r in &rows[6..9] {
+    for r in &rows[7..10] {
         assert!(
             score(r) >= bound,
             "{} scores {} below the bound {bound}",

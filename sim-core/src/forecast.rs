@@ -5,6 +5,7 @@ pub mod boosted;
 pub mod bounds;
 pub mod calibrate;
 pub mod data;
+pub mod ensemble;
 pub mod gbdt;
 pub mod methods;
 pub mod protocol;

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use sim_core::forecast::boosted::{BoostSettings, BoostedShadow};
 use sim_core::forecast::data::{self, DataSpec, Series};
+use sim_core::forecast::ensemble::Ensemble;
 use sim_core::forecast::methods::{EmpiricalSettings, EmpiricalShadow, HmmSettings, HmmShadow};
 use sim_core::forecast::protocol::{self, Method};
 use sim_core::forecast::synthetic;
@@ -134,9 +135,17 @@ pub fn exec(args: Args) -> Result<(), Failure> {
                 );
                 fitted
             });
+            // Each of the quantile shadow, the trees and the HMM gets a third of the weight.
+            let ensemble = match &boost {
+                Some(b) => Some(Ensemble::new("shadow-ensemble", vec![(b, 2.0), (&hmm, 1.0)])?),
+                None => None,
+            };
             let mut methods: Vec<&dyn Method> = vec![&hmm, &slice, &global];
             if let Some(b) = &boost {
                 methods.push(b);
+            }
+            if let Some(e) = &ensemble {
+                methods.push(e);
             }
             Ok::<_, String>(protocol::evaluate(&train, &test, &methods, &tasks, args.bounds))
         })

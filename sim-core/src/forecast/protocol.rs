@@ -42,6 +42,13 @@ pub trait Method: Sync {
     fn warm(&self, slice: &str, weekday: u8) -> Box<dyn Warm + '_>;
     /// Task C: bands for all 288 steps given the VM's most recent earlier day.
     fn repeat(&self, slice: &str, weekday: u8, previous: &Series) -> Vec<Band>;
+    /// For a method whose bands are a weighted average of other methods' bands
+    /// ([`super::ensemble::Ensemble`]): those methods and their weights (summing to one).
+    /// [`evaluate`] then averages the members' bands it has already computed instead of
+    /// forecasting again, with the same result. Empty for every other method.
+    fn members(&self) -> &[(&dyn Method, f64)] {
+        &[]
+    }
 }
 
 /// One results row.
@@ -96,6 +103,17 @@ pub fn previous_day<'a>(train: &'a [Series], s: &Series) -> Option<&'a Series> {
         .copied()
 }
 
+/// The readings a task scores, in the order of a method's bands: all 288 in tasks A and C,
+/// the 12 after each origin in task B.
+fn scored_readings(task: char, s: &Series) -> Vec<f64> {
+    match task {
+        'B' => origins()
+            .flat_map(|o| s.values[o..o + HORIZON].iter().copied())
+            .collect(),
+        _ => s.values.clone(),
+    }
+}
+
 fn score_series(bands: &[Band], ys: &[f64]) -> Scores {
     let mut s = Scores::default();
     for (b, &y) in bands.iter().zip(ys) {
@@ -104,10 +122,25 @@ fn score_series(bands: &[Band], ys: &[f64]) -> Scores {
     s
 }
 
+/// `m`'s bands for test series `s` in `task` (`previous`: the VM's earlier day, task C).
+fn forecast_series(m: &dyn Method, task: char, s: &Series, previous: Option<&Series>) -> Vec<Band> {
+    match (task, previous) {
+        ('A', _) => m.cold(&s.slice, s.weekday),
+        ('B', _) => warm_series(m, s),
+        ('C', Some(prev)) => m.repeat(&s.slice, s.weekday, prev),
+        _ => unreachable!("task {task}: tasks are A, B and C, and C has the VM's earlier day"),
+    }
+}
+
+fn same_method(a: &dyn Method, b: &dyn Method) -> bool {
+    std::ptr::addr_eq(a as *const dyn Method, b as *const dyn Method)
+}
+
 /// Runs each task for every method scored in it ([`Method::tasks`]), in parallel over series;
-/// the sums are combined in series order, so results do not depend on the thread count. With
-/// `bounds`, each task's rows end with its clairvoyant bound rows ([`super::bounds`]), on the
-/// same series.
+/// the sums are combined in series order, so results do not depend on the thread count. An
+/// ensemble ([`Method::members`]) listed after all its members averages their bands, kept
+/// from their own rows, instead of running them again. With `bounds`, each task's rows end
+/// with its clairvoyant bound rows ([`super::bounds`]), on the same series.
 pub fn evaluate(
     train: &[Series],
     test: &[Series],
@@ -128,46 +161,76 @@ pub fn evaluate(
         .collect();
     ev.scored_c = with_prev.len();
     ev.skipped_no_training_day = scored.len() - with_prev.len();
-    let sum = |parts: Vec<Scores>| {
-        let mut total = Scores::default();
-        for p in &parts {
-            total.merge(p);
-        }
-        total
-    };
+    let c: Vec<usize> = with_prev.iter().map(|&(i, _)| i).collect();
     for &task in tasks {
-        for m in methods.iter().filter(|m| m.tasks().contains(&task)) {
-            let scores = match task {
-                'A' => sum(scored
-                    .par_iter()
-                    .map(|&i| score_series(&m.cold(&test[i].slice, test[i].weekday), &test[i].values))
-                    .collect()),
-                'B' => sum(scored.par_iter().map(|&i| warm_series(*m, &test[i])).collect()),
-                'C' => sum(with_prev
-                    .par_iter()
-                    .map(|&(i, prev)| score_series(&m.repeat(&test[i].slice, test[i].weekday, prev), &test[i].values))
-                    .collect()),
-                _ => continue,
-            };
-            let series = if task == 'C' { with_prev.len() } else { scored.len() };
+        let (series, previous): (&[usize], Vec<Option<&Series>>) = match task {
+            'A' | 'B' => (&scored, vec![None; scored.len()]),
+            'C' => (&c, with_prev.iter().map(|&(_, p)| Some(p)).collect()),
+            _ => continue,
+        };
+        let active: Vec<&dyn Method> = methods.iter().copied().filter(|m| m.tasks().contains(&task)).collect();
+        // Bands of the methods a later ensemble reads, per scored series.
+        let mut kept: Vec<Option<Vec<Vec<Band>>>> = vec![None; active.len()];
+        for (k, &m) in active.iter().enumerate() {
+            let read_later = active[k + 1..]
+                .iter()
+                .any(|e| e.members().iter().any(|&(member, _)| same_method(member, m)));
+            let parts: Option<Vec<(usize, f64)>> = (!m.members().is_empty())
+                .then(|| {
+                    m.members()
+                        .iter()
+                        .map(|&(member, w)| {
+                            (0..k)
+                                .find(|&j| kept[j].is_some() && same_method(active[j], member))
+                                .map(|j| (j, w))
+                        })
+                        .collect()
+                })
+                .flatten();
+            let per_series: Vec<(Scores, Option<Vec<Band>>)> = (0..series.len())
+                .into_par_iter()
+                .map(|n| {
+                    let s = &test[series[n]];
+                    let bands = match &parts {
+                        Some(parts) => super::ensemble::average(
+                            parts
+                                .iter()
+                                .map(|&(j, w)| (kept[j].as_ref().expect("kept above")[n].as_slice(), w)),
+                        ),
+                        None => forecast_series(m, task, s, previous[n]),
+                    };
+                    let scores = score_series(&bands, &scored_readings(task, s));
+                    (scores, read_later.then_some(bands))
+                })
+                .collect();
+            let mut scores = Scores::default();
+            let mut bands = Vec::with_capacity(if read_later { per_series.len() } else { 0 });
+            for (part, b) in per_series {
+                scores.merge(&part);
+                bands.extend(b);
+            }
+            if read_later {
+                kept[k] = Some(bands);
+            }
             ev.rows.push(Row {
                 task,
                 method: m.name(),
-                series,
+                series: series.len(),
                 scores,
             });
         }
         if bounds {
-            let c: Vec<usize> = with_prev.iter().map(|&(i, _)| i).collect();
             ev.rows.extend(super::bounds::rows(task, test, &scored, &c));
         }
     }
     ev
 }
 
-fn warm_series(m: &dyn Method, s: &Series) -> Scores {
+/// Task B: the bands of every origin's hour, origin by origin, the series' readings observed
+/// up to each origin.
+fn warm_series(m: &dyn Method, s: &Series) -> Vec<Band> {
     let mut w = m.warm(&s.slice, s.weekday);
-    let mut scores = Scores::default();
+    let mut out = Vec::with_capacity(origins().count() * HORIZON);
     let mut t = 0;
     for o in origins() {
         while t < o {
@@ -175,11 +238,15 @@ fn warm_series(m: &dyn Method, s: &Series) -> Scores {
             t += 1;
         }
         let bands = w.forecast(o, HORIZON);
-        for (h, b) in bands.iter().enumerate() {
-            scores.add(*b, s.values[o + h]);
-        }
+        assert_eq!(
+            bands.len(),
+            HORIZON,
+            "{}: a task B forecast must cover the hour",
+            m.name()
+        );
+        out.extend(bands);
     }
-    scores
+    out
 }
 
 /// The results as CSV (`task,method,series,points,mae,coverage90,width90,interval_score,pinball95`).
