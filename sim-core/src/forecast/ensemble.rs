@@ -218,6 +218,14 @@ mod tests {
 
     const ABC: &[char] = &['A', 'B', 'C'];
 
+    /// A training day and a test day of 12 VMs whose readings follow different patterns.
+    fn days() -> (Vec<Series>, Vec<Series>) {
+        (
+            Series::test_day("20200101", 12, |v, t| ((v * 7 + t * 13) % 50) as f64 / 100.0),
+            Series::test_day("20200102", 12, |v, t| ((v * 11 + t * 3) % 60) as f64 / 100.0),
+        )
+    }
+
     /// Weights 1 and 3 become 1/4 and 3/4; every end is the weighted average, hand-computed.
     #[test]
     fn bands_are_the_weighted_average_end_by_end() {
@@ -252,8 +260,7 @@ mod tests {
     /// its own forecasts: the same sums to the last bit, in every task.
     #[test]
     fn kept_member_bands_give_the_ensembles_own_scores() {
-        let train = Series::test_day("20200101", 12, |v, t| ((v * 7 + t * 13) % 50) as f64 / 100.0);
-        let test = Series::test_day("20200102", 12, |v, t| ((v * 11 + t * 3) % 60) as f64 / 100.0);
+        let (train, test) = days();
         let a = fixed(0.0, 0.3, ABC);
         let b = fixed(0.25, 0.55, ABC);
         let e = Ensemble::new("e", vec![(&a, 1.0), (&b, 0.7)]).unwrap();
@@ -316,8 +323,7 @@ mod tests {
     /// members' scores (the interval score is convex in each bound).
     #[test]
     fn never_worse_than_the_weighted_average_of_the_members() {
-        let train = Series::test_day("20200101", 12, |v, t| ((v * 7 + t * 13) % 50) as f64 / 100.0);
-        let test = Series::test_day("20200102", 12, |v, t| ((v * 11 + t * 3) % 60) as f64 / 100.0);
+        let (train, test) = days();
         let a = fixed(0.0, 0.3, ABC);
         let b = fixed(0.25, 0.55, ABC);
         let e = Ensemble::new("e", vec![(&a, 2.0), (&b, 1.0)]).unwrap();
