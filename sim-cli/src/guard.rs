@@ -37,7 +37,10 @@
 //! depending on the policy. The constants below sit at or above those figures so that the
 //! guard refuses only what clearly cannot fit; the time estimate is an order of magnitude.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use sim_core::scenario::{PolicySpec, Scenario, SeriesSelect, ShadowFamily, Source};
+use sim_core::shadow::service::pool_keys;
 use sim_core::time::MS_PER_DAY;
 
 /// Memory of the process before any workload: binary, catalog, thread stacks, buffers.
@@ -294,21 +297,18 @@ pub fn hmm_refit_cpu_secs(s: &Scenario, present: f64) -> f64 {
             }
         }
     }
-    // The service's keys (all workloads, each tag set, each tag of a multi-tag set), by the
-    // groups they pool; keys pooling the same groups share one fit.
-    let mut pools: std::collections::BTreeSet<Vec<usize>> = std::collections::BTreeSet::new();
-    pools.insert((0..groups.len()).collect());
-    for (tags, _) in &groups {
-        if tags.is_empty() {
-            continue;
-        }
-        pools.insert((0..groups.len()).filter(|&i| groups[i].0 == *tags).collect());
-        if tags.len() > 1 {
-            for t in tags {
-                pools.insert((0..groups.len()).filter(|&i| groups[i].0.contains(t)).collect());
-            }
+    // The service's keys ([`pool_keys`]) by the groups they pool; keys pooling the same groups
+    // share one fit. Left out: above `max_pool` the service fits each such key's own sample
+    // (on `cold-start.ron` the web servers' three keys from the third day on), but with every
+    // arrival counted as present at every refit, counting those fits would overstate the
+    // refits before a pool grows past `max_pool` (on `peak-hours.ron`, nearly all of them).
+    let mut keys: BTreeMap<Vec<&str>, Vec<usize>> = BTreeMap::new();
+    for (i, (tags, _)) in groups.iter().enumerate() {
+        for key in pool_keys(tags) {
+            keys.entry(key).or_default().push(i);
         }
     }
+    let pools: BTreeSet<Vec<usize>> = keys.into_values().collect();
     let pooled_steps: f64 = pools
         .iter()
         .map(|members| members.iter().map(|&i| groups[i].1).sum::<f64>())

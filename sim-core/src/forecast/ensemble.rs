@@ -70,7 +70,7 @@ impl<'a> Ensemble<'a> {
         })
     }
 
-    fn average(&self, bands: impl Fn(&dyn Method) -> Vec<Band>) -> Vec<Band> {
+    fn average_of(&self, bands: impl Fn(&dyn Method) -> Vec<Band>) -> Vec<Band> {
         let each: Vec<Vec<Band>> = self.members.iter().map(|&(m, _)| bands(m)).collect();
         average(each.iter().zip(&self.members).map(|(b, &(_, w))| (b.as_slice(), w)))
     }
@@ -113,7 +113,7 @@ impl Method for Ensemble<'_> {
         self.tasks
     }
     fn cold(&self, slice: &str, weekday: u8) -> Vec<Band> {
-        self.average(|m| m.cold(slice, weekday))
+        self.average_of(|m| m.cold(slice, weekday))
     }
     fn warm(&self, slice: &str, weekday: u8) -> Box<dyn Warm + '_> {
         Box::new(EnsembleWarm {
@@ -121,7 +121,7 @@ impl Method for Ensemble<'_> {
         })
     }
     fn repeat(&self, slice: &str, weekday: u8, previous: &Series) -> Vec<Band> {
-        self.average(|m| m.repeat(slice, weekday, previous))
+        self.average_of(|m| m.repeat(slice, weekday, previous))
     }
     fn members(&self) -> &[(&dyn Method, f64)] {
         &self.members

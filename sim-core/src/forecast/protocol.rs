@@ -2,6 +2,7 @@
 //! start), B (warm, one hour ahead) and C (the same VM seen on an earlier day), scored with the
 //! protocol's metrics, micro-averaged.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -105,12 +106,12 @@ pub fn previous_day<'a>(train: &'a [Series], s: &Series) -> Option<&'a Series> {
 
 /// The readings a task scores, in the order of a method's bands: all 288 in tasks A and C,
 /// the 12 after each origin in task B.
-fn scored_readings(task: char, s: &Series) -> Vec<f64> {
+fn scored_readings(task: char, s: &Series) -> Cow<'_, [f64]> {
     match task {
         'B' => origins()
             .flat_map(|o| s.values[o..o + HORIZON].iter().copied())
             .collect(),
-        _ => s.values.clone(),
+        _ => Cow::Borrowed(&s.values),
     }
 }
 

@@ -28,6 +28,20 @@ pub struct PoolItem {
     pub live: bool,
 }
 
+/// The keys a workload with the (sorted) tag set `tags` is pooled under: all workloads (the
+/// empty key), its tag set, and each of its tags when it has more than one (a single tag's
+/// key thus pools that tag's own tag set and every larger set carrying it).
+pub fn pool_keys<T: Clone>(tags: &[T]) -> Vec<Vec<T>> {
+    let mut keys = vec![Vec::new()];
+    if !tags.is_empty() {
+        keys.push(tags.to_vec());
+    }
+    if tags.len() > 1 {
+        keys.extend(tags.iter().map(|t| vec![t.clone()]));
+    }
+    keys
+}
+
 /// Pooled shadow models of one run.
 #[derive(Clone, Debug)]
 pub struct ShadowService {
@@ -67,10 +81,12 @@ impl ShadowService {
         &self.family
     }
 
-    /// Refits every key with enough pooled workloads (warm-starting from the previous model of
-    /// the key). Keys whose pools hold exactly the same workloads (a tag every member of a tag
-    /// set carries, or a tag set that is everyone) share one fit, made under the first of them
-    /// in key order: the same data gives the same model, and each key gets its own copy.
+    /// Refits every key ([`pool_keys`]) with enough pooled workloads (warm-starting from the
+    /// previous model of the key). Keys whose pools hold exactly the same workloads (a tag
+    /// every member of a tag set carries, or a tag set that is everyone) share one fit, made
+    /// under the first of them in key order: the same data gives the same model, and each key
+    /// gets its own copy. Above `max_pool` workloads each key fits its own sample (drawn by a
+    /// hash of the key), so such keys do not share one.
     /// Distinct pools are fitted in parallel; each fit depends only on its own pool, so the
     /// result does not depend on the thread count.
     pub fn refit(&mut self, items: &[PoolItem]) {
@@ -80,14 +96,8 @@ impl ShadowService {
             if it.seq.values.is_empty() {
                 continue;
             }
-            groups.entry(Vec::new()).or_default().push(i);
-            if !it.tags.is_empty() {
-                groups.entry(it.tags.clone()).or_default().push(i);
-            }
-            if it.tags.len() > 1 {
-                for &t in &it.tags {
-                    groups.entry(vec![t]).or_default().push(i);
-                }
+            for key in pool_keys(&it.tags) {
+                groups.entry(key).or_default().push(i);
             }
         }
         // Keys by pool: keys arrive in key order, so each pool's first key is its smallest.
@@ -333,6 +343,28 @@ mod tests {
         assert_eq!(h.hmm.means(), m1.as_slice());
         assert_ne!(means(&[3]).2, m1);
         assert_eq!(svc.models()[&vec![2]].level, Level::TagSet);
+        // Above max_pool (4 here) each key samples its own four of the six (each at its own
+        // level here): no shared fit.
+        let distinct: Vec<PoolItem> = (0..6)
+            .map(|i| item(i, vec![1, 2], seq(0.1 * f64::from(i), 60)))
+            .collect();
+        let mut sampled = ShadowService::new(svc.family().clone(), 2, 4, 7);
+        sampled.refit(&distinct);
+        let hmm_means = |key: &[u32]| {
+            let m = &sampled.models()[key];
+            let Fitted::Hmm(h) = &m.fitted else { panic!() };
+            assert_eq!(m.workloads, 4);
+            h.hmm.means().to_vec()
+        };
+        assert_ne!(hmm_means(&[1]), hmm_means(&[1, 2]));
+        assert_ne!(hmm_means(&[1]), hmm_means(&[2]));
+    }
+
+    #[test]
+    fn pool_keys_are_all_the_tag_set_and_each_tag_of_several() {
+        assert_eq!(pool_keys::<u32>(&[]), vec![Vec::<u32>::new()]);
+        assert_eq!(pool_keys(&[4]), vec![vec![], vec![4]]);
+        assert_eq!(pool_keys(&[1, 2]), vec![vec![], vec![1, 2], vec![1], vec![2]]);
     }
 
     #[test]
