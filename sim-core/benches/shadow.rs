@@ -51,6 +51,7 @@ fn observe_and_band(c: &mut Criterion) {
                 states: Some(4),
                 max_states: 4,
                 max_iterations: 10,
+                refit_iterations: 1,
                 adapt: None,
             },
         ),
@@ -60,6 +61,7 @@ fn observe_and_band(c: &mut Criterion) {
                 states: Some(4),
                 max_states: 4,
                 max_iterations: 10,
+                refit_iterations: 1,
                 adapt: Some(Adaptation {
                     prior_samples: Some(0.01),
                     prior_transitions: Some(1.0),

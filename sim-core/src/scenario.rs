@@ -208,6 +208,7 @@ Scenario(
                 states: None,
                 max_states: 4,
                 max_iterations: 20,
+                refit_iterations: 1,
                 adapt: None,
             }
         );
@@ -231,12 +232,14 @@ Scenario(
                     states: None,
                     max_states: 6,
                     max_iterations: 20,
+                    refit_iterations: 1,
                     adapt: None,
                 },
                 ShadowFamily::Hmm {
                     states: None,
                     max_states: 6,
                     max_iterations: 20,
+                    refit_iterations: 1,
                     adapt: Some(schema::HmmAdapt {
                         prior_samples: Some(0.01),
                         prior_transitions: Some(3.0),
@@ -321,7 +324,7 @@ Scenario(
             .replace("archetype: \"web\"", "archetype: \"wbe\"")
             .replace(
                 "Threshold(up: 0.7)",
-                "Threshold(up: 0.7, down: 0.9), Engine(family: Hmm(adapt: (prior_samples: -1.0, prior_transitions: inf)))",
+                "Threshold(up: 0.7, down: 0.9), Engine(family: Hmm(refit_iterations: 0, adapt: (prior_samples: -1.0, prior_transitions: inf)))",
             );
         let e = parse_scenario("t.ron", &text, &[]).unwrap_err();
         let lines: Vec<String> = e.0.iter().map(ToString::to_string).collect();
@@ -348,6 +351,10 @@ Scenario(
             lines.contains(
                 &"t.ron: policies[2].family.adapt.prior_transitions: must be a finite number, found inf".to_string()
             ),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"t.ron: policies[2].family.refit_iterations: must be at least 1".to_string()),
             "{lines:?}"
         );
     }

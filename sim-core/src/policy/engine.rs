@@ -52,11 +52,13 @@ pub fn family_settings(f: &ShadowFamily, profiler_interval_ms: u64) -> FamilySet
             states,
             max_states,
             max_iterations,
+            refit_iterations,
             adapt,
         } => FamilySettings::Hmm {
             states: states.map(|k| k as usize),
             max_states: *max_states as usize,
             max_iterations: *max_iterations as usize,
+            refit_iterations: *refit_iterations as usize,
             adapt: adapt.map(|a| Adaptation {
                 prior_samples: a.prior_samples,
                 prior_transitions: a.prior_transitions,

@@ -957,9 +957,16 @@ pub enum ShadowFamily {
         /// Upper end of the BIC search (default 6).
         #[serde(default = "default_hmm_max_states")]
         max_states: u32,
-        /// EM iteration cap per refit (refits start from the previous model; default 20).
+        /// EM iteration cap of a fit from scratch (a key's first model, and the first fit's
+        /// search over state counts; default 20).
         #[serde(default = "default_hmm_max_iterations")]
         max_iterations: u32,
+        /// EM iterations of a scheduled refit, which starts from the key's previous model: one
+        /// E-step and one M-step each, with no convergence test (default 1). The refit window
+        /// overlaps the last one, so the model keeps converging from refit to refit; each
+        /// iteration costs one pass over the pooled window.
+        #[serde(default = "default_hmm_refit_iterations")]
+        refit_iterations: u32,
         /// Adapt each workload's copy of the shadow to its own samples (MAP adaptation of the
         /// emissions and transitions, `shadow::hmm::OwnEmissions`/`OwnTransitions`); `None`
         /// (default): every workload predicts with the pooled parameters, its own samples
@@ -1019,6 +1026,10 @@ fn default_hmm_max_states() -> u32 {
 
 fn default_hmm_max_iterations() -> u32 {
     20
+}
+
+fn default_hmm_refit_iterations() -> u32 {
+    1
 }
 
 fn default_quantile_prior_weight() -> f64 {

@@ -726,6 +726,7 @@ fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
             states,
             max_states,
             max_iterations,
+            refit_iterations,
             adapt,
         } => {
             let max = crate::shadow::hmm::MAX_STATES as u32;
@@ -744,6 +745,11 @@ fn family(c: &mut Checker<'_>, p: &str, f: &ShadowFamily) {
             c.check(
                 *max_iterations >= 1,
                 format!("{p}.max_iterations"),
+                "must be at least 1",
+            );
+            c.check(
+                *refit_iterations >= 1,
+                format!("{p}.refit_iterations"),
                 "must be at least 1",
             );
             if let Some(a) = adapt {

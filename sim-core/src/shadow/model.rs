@@ -23,7 +23,8 @@ use statrs::function::erf::erfc;
 
 use super::grid::Grid;
 use super::hmm::{
-    Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights, refine, select_states,
+    Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights, em_step,
+    select_states,
 };
 
 /// Metrics modelled.
@@ -55,8 +56,11 @@ pub enum FamilySettings {
         states: Option<usize>,
         /// Upper end of the BIC search.
         max_states: usize,
-        /// EM iteration cap.
+        /// EM iteration cap of a fit from scratch.
         max_iterations: usize,
+        /// EM iterations of a warm-started refit (one E-step and one M-step each, no
+        /// convergence test).
+        refit_iterations: usize,
         /// Per-workload adaptation of the emissions and transitions (`None`: pooled).
         adapt: Option<Adaptation>,
     },
@@ -347,6 +351,7 @@ pub fn fit<S: std::borrow::Borrow<TrainingSeq>>(
             states,
             max_states,
             max_iterations,
+            refit_iterations,
             adapt,
         } => {
             let seasonal = Seasonal::fit(seqs, 12.0);
@@ -379,7 +384,11 @@ pub fn fit<S: std::borrow::Borrow<TrainingSeq>>(
             let hmm = match (warm, states) {
                 (Some(Fitted::Hmm(prev)), _) if states.is_none_or(|k| k == prev.hmm.k()) => {
                     opts.k = prev.hmm.k();
-                    refine(prev.hmm.clone(), &sequences, &opts).ok().map(|r| r.model)
+                    let mut model = prev.hmm.clone();
+                    for _ in 0..*refit_iterations {
+                        model = em_step(&model, &sequences, &opts).ok()?.0;
+                    }
+                    Some(model)
                 }
                 (_, Some(k)) => {
                     opts.k = (*k).clamp(1, super::hmm::MAX_STATES);
@@ -1259,6 +1268,7 @@ mod tests {
                 states: Some(3),
                 max_states: 6,
                 max_iterations: 30,
+                refit_iterations: 1,
                 adapt: None,
             },
             FamilySettings::Quantile {
@@ -1274,6 +1284,48 @@ mod tests {
         }
     }
 
+    /// A scheduled refit runs `refit_iterations` EM iterations from the key's last model, with
+    /// no convergence test: two one-iteration refits on the same window give, bit for bit, the
+    /// model of one two-iteration refit, and each iteration raises the window's likelihood.
+    #[test]
+    fn a_refit_runs_refit_iterations_em_steps_from_the_last_model() {
+        let train = synthetic(0.4, 0.1, 30, 300, 5);
+        let settings = |refit_iterations| FamilySettings::Hmm {
+            states: Some(3),
+            max_states: 4,
+            max_iterations: 30,
+            refit_iterations,
+            adapt: None,
+        };
+        let hmm_of = |f: &Fitted| match f {
+            Fitted::Hmm(h) => (h.hmm.clone(), h.seasonal.mean.clone()),
+            Fitted::Quantile(_) => panic!("not an HMM"),
+        };
+        // The first model from scratch on a third of the sequences, then refits on all.
+        let first = fit(&train[..10], &settings(1), 1, 1, None).unwrap();
+        let one = fit(&train, &settings(1), 1, 1, Some(&first)).unwrap();
+        let one_one = fit(&train, &settings(1), 1, 1, Some(&one)).unwrap();
+        let two = fit(&train, &settings(2), 1, 1, Some(&first)).unwrap();
+        assert_eq!(hmm_of(&two), hmm_of(&one_one));
+        assert_ne!(hmm_of(&one).0, hmm_of(&first).0);
+        // The window's log-likelihood (on the residual of its seasonal means) under each model.
+        let seasonal = &hmm_of(&two).1;
+        let residuals: Vec<Vec<f64>> = train
+            .iter()
+            .map(|s| {
+                s.values
+                    .iter()
+                    .zip(&s.slots)
+                    .flat_map(|(v, &slot)| (0..DIMS).map(move |m| v[m] - seasonal[slot as usize % SLOTS][m]))
+                    .collect()
+            })
+            .collect();
+        let seqs: Vec<Sequence<'_>> = residuals.iter().map(|r| Sequence::new(r)).collect();
+        let ll = |f: &Fitted| em_step(&hmm_of(f).0, &seqs, &FitOptions::new(3, DIMS)).unwrap().1;
+        assert!(ll(&one) >= ll(&first), "{} < {}", ll(&one), ll(&first));
+        assert!(ll(&two) >= ll(&one), "{} < {}", ll(&two), ll(&one));
+    }
+
     #[test]
     fn burst_quantile_grows_with_the_window() {
         let train = synthetic(0.4, 0.1, 40, 300, 3);
@@ -1282,6 +1334,7 @@ mod tests {
                 states: Some(2),
                 max_states: 4,
                 max_iterations: 20,
+                refit_iterations: 1,
                 adapt: None,
             },
             FamilySettings::Quantile {
@@ -1310,6 +1363,7 @@ mod tests {
             states: Some(states),
             max_states: 4,
             max_iterations: 30,
+            refit_iterations: 1,
             adapt,
         }
     }

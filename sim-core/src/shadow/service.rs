@@ -259,6 +259,7 @@ mod tests {
             states: Some(2),
             max_states: 3,
             max_iterations: 10,
+            refit_iterations: 1,
             adapt: None,
         }
     }
