@@ -14,7 +14,7 @@
 //! `t`; the bucket id of step 0 is never used.
 //!
 //! - [`GaussianHmm`]: a validated model (construct it from [`HmmParams`]).
-//! - [`fit`], [`refine`], [`em_step`]: multi-sequence Baum-Welch with per-step scaling,
+//! - [`fit`], [`refine`], [`em_step`], [`em_steps`]: multi-sequence Baum-Welch with per-step scaling,
 //!   seeded k-means++ initialisation and restarts.
 //! - [`select_states`]: choose `K` by BIC.
 //! - [`Filter`]: the online posterior over the current state, at most [`MAX_STATES`] states,
@@ -55,7 +55,7 @@ mod tests;
 pub use adapt::{ADAPT_VARIANCE_FLOOR, OwnEmissions, OwnTransitions};
 pub use error::HmmError;
 pub use filter::{Filter, NO_INFORMATION_LOG_DENSITY, Start};
-pub use fit::{FitOptions, FitReport, em_step, fit, refine};
+pub use fit::{FitOptions, FitReport, em_step, em_steps, fit, refine};
 pub(crate) use forward_backward::propagate;
 pub use model::{GaussianHmm, HmmParams};
 pub use select::{StateScore, parameter_count, select_states};

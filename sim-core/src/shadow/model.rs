@@ -23,7 +23,7 @@ use statrs::function::erf::erfc;
 
 use super::grid::Grid;
 use super::hmm::{
-    Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights, em_step,
+    Filter, FitOptions, GaussianHmm, OwnEmissions, OwnTransitions, Sequence, Start, StateWeights, em_steps,
     select_states,
 };
 
@@ -384,11 +384,7 @@ pub fn fit<S: std::borrow::Borrow<TrainingSeq>>(
             let hmm = match (warm, states) {
                 (Some(Fitted::Hmm(prev)), _) if states.is_none_or(|k| k == prev.hmm.k()) => {
                     opts.k = prev.hmm.k();
-                    let mut model = prev.hmm.clone();
-                    for _ in 0..*refit_iterations {
-                        model = em_step(&model, &sequences, &opts).ok()?.0;
-                    }
-                    Some(model)
+                    em_steps(prev.hmm.clone(), &sequences, &opts, *refit_iterations).ok()
                 }
                 (_, Some(k)) => {
                     opts.k = (*k).clamp(1, super::hmm::MAX_STATES);
@@ -1321,7 +1317,11 @@ mod tests {
             })
             .collect();
         let seqs: Vec<Sequence<'_>> = residuals.iter().map(|r| Sequence::new(r)).collect();
-        let ll = |f: &Fitted| em_step(&hmm_of(f).0, &seqs, &FitOptions::new(3, DIMS)).unwrap().1;
+        let ll = |f: &Fitted| {
+            crate::shadow::hmm::em_step(&hmm_of(f).0, &seqs, &FitOptions::new(3, DIMS))
+                .unwrap()
+                .1
+        };
         assert!(ll(&one) >= ll(&first), "{} < {}", ll(&one), ll(&first));
         assert!(ll(&two) >= ll(&one), "{} < {}", ll(&two), ll(&one));
     }

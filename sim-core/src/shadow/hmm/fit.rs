@@ -424,3 +424,22 @@ pub fn em_step(
     let next = m_step(model, &stats, &data.floors, options.transition_pseudocount)?;
     Ok((next, stats.log_likelihood))
 }
+
+/// `iterations` Baum-Welch iterations from `model`, each kept whatever its likelihood (no
+/// convergence test), on data prepared once: bit for bit the model of as many chained
+/// [`em_step`] calls. Same errors as [`refine`].
+pub fn em_steps(
+    model: GaussianHmm,
+    sequences: &[Sequence<'_>],
+    options: &FitOptions,
+    iterations: usize,
+) -> Result<GaussianHmm, HmmError> {
+    check_shape(&model, options)?;
+    let data = Data::new(sequences, options)?;
+    let mut model = model;
+    for _ in 0..iterations {
+        let stats = e_step(&model, &data.seqs, options.parallel)?;
+        model = m_step(&model, &stats, &data.floors, options.transition_pseudocount)?;
+    }
+    Ok(model)
+}

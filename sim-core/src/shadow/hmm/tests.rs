@@ -421,6 +421,40 @@ fn weights_act_as_replication_counts() {
     assert!((direct - llb).abs() < 1e-9 * direct.abs());
 }
 
+/// `em_steps` prepares the data once and gives, bit for bit, the model of chained `em_step`
+/// calls; it checks the model's shape like `refine`.
+#[test]
+fn em_steps_chain_em_step() {
+    let truth = two_state_2d();
+    let data = draw(&truth, 6, 150, 23, |_| 0);
+    let seqs = as_sequences(&data);
+    let options = FitOptions::new(2, 2);
+    let start = model(
+        2,
+        2,
+        1,
+        &[0.5, 0.5],
+        &[0.8, 0.2, 0.3, 0.7],
+        &[0.3, 1.3, 2.3, -0.7],
+        &[1.0, 0.6, 0.8, 1.2],
+    );
+    let mut chained = start.clone();
+    for _ in 0..3 {
+        chained = em_step(&chained, &seqs, &options).unwrap().0;
+    }
+    let three = em_steps(start.clone(), &seqs, &options, 3).unwrap();
+    assert_eq!(bits(&three), bits(&chained));
+    assert_ne!(bits(&three), bits(&start));
+    assert_eq!(
+        bits(&em_steps(start.clone(), &seqs, &options, 0).unwrap()),
+        bits(&start)
+    );
+    assert!(matches!(
+        em_steps(start, &seqs, &FitOptions::new(3, 2), 1),
+        Err(HmmError::InvalidOption(_))
+    ));
+}
+
 #[test]
 fn refine_from_the_truth_converges_and_checks_shapes() {
     let truth = three_state_1d();
