@@ -4,7 +4,8 @@
 //! adaptation of its emissions and transitions). This is the simulator's hot path with
 //! the shadow engine on. Also: refitting one workload's own quantile model from a day of CPU
 //! readings (the other metrics absent, as on PlanetLab), which an own-history engine does for
-//! every workload at every refit.
+//! every workload at every refit. And the predictions behind one scaling decision (bands,
+//! exceedance probabilities and a burst quantile over many steps ahead).
 //!
 //! Run with `cargo bench -p sim-core --bench shadow`.
 
@@ -95,6 +96,74 @@ fn observe_and_band(c: &mut Criterion) {
     group.finish();
 }
 
+/// The predictions of one scaling decision of the predictive engine at 1-minute steps with a
+/// 10-minute provisioning delay (as in `scenarios/peak-hours.ron`): the bands of the 15 steps
+/// ahead, the exceedance probabilities of four metrics at those steps for two allocations
+/// (the current one and a candidate), and the 95 % quantile of the maximum of CPU and memory
+/// over the hour after the delay (burst anticipation), all from one [`Belief::outlook`].
+fn decision(c: &mut Criterion) {
+    let seqs = training();
+    let families = [
+        (
+            "quantile",
+            FamilySettings::Quantile {
+                prior_weight: 2.0,
+                half_life_samples: 48.0,
+            },
+        ),
+        (
+            "hmm_k4",
+            FamilySettings::Hmm {
+                states: Some(4),
+                max_states: 4,
+                max_iterations: 10,
+                refit_iterations: 1,
+                adapt: None,
+            },
+        ),
+    ];
+    let mut group = c.benchmark_group("shadow_decision");
+    for (name, family) in families {
+        let fitted = fit(&seqs, &family, 1, 0, None).expect("fit");
+        let model = Arc::new(ShadowModel {
+            key: vec![0],
+            level: Level::TagSet,
+            workloads: seqs.len(),
+            samples: seqs.len() * 288,
+            fitted,
+            version: 1,
+        });
+        let mut belief = Belief::new(model);
+        let day = &seqs[7];
+        for t in 0..100 {
+            belief.observe(usize::from(day.slots[t]), &day.values[t]);
+        }
+        // 1-minute steps: hour-of-day slots change every 60 steps.
+        let slot_at = |h: usize| (100 / 12 + h / 60) % 24;
+        group.bench_function(format!("peak_hours_{name}"), |b| {
+            b.iter(|| {
+                let outlook = belief.outlook();
+                let mut acc = 0.0;
+                for h in 1..=15 {
+                    acc += outlook.band(slot_at(h), h, black_box(0.9))[0].hi;
+                }
+                for alloc in [1.0, 1.5] {
+                    for h in 1..=15 {
+                        for m in 0..4 {
+                            acc += outlook.exceed_prob(slot_at(h), h, m, black_box(alloc));
+                        }
+                    }
+                }
+                for m in [0, 1] {
+                    acc += belief.max_quantile(m, 10, 69, &slot_at, black_box(0.95));
+                }
+                black_box(acc)
+            });
+        });
+    }
+    group.finish();
+}
+
 /// One quantile fit on one day of one workload whose only measured metric is CPU: 24 of the 168
 /// hour-of-week slots hold readings, and three metrics have none anywhere.
 fn own_quantile_fit(c: &mut Criterion) {
@@ -114,5 +183,5 @@ fn own_quantile_fit(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, observe_and_band, own_quantile_fit);
+criterion_group!(benches, observe_and_band, decision, own_quantile_fit);
 criterion_main!(benches);

@@ -254,6 +254,12 @@ pub fn value_grid() -> Grid {
     Grid::new(0.0, 4.0, 161)
 }
 
+/// The standard normal quantile of a central band's upper end at `confidence` (its lower end
+/// is the negative).
+fn band_z(confidence: f64) -> f64 {
+    normal_quantile(1.0 - tail(confidence))
+}
+
 /// The standard normal quantile (Acklam's rational approximation refined by one Halley step;
 /// |error| < 1e-12).
 pub fn normal_quantile(p: f64) -> f64 {
@@ -710,21 +716,37 @@ pub struct Outlook<'b> {
     belief: &'b Belief,
     /// The HMM's predicted state weights `0, 1, …` steps ahead, as far as asked so far.
     path: std::cell::RefCell<Vec<StateWeights>>,
+    /// The last confidence level asked for and its band's normal quantile: a decision asks
+    /// for one level at every step ahead.
+    z: std::cell::Cell<Option<(f64, f64)>>,
 }
 
 impl Outlook<'_> {
     /// The HMM's state weights predicted `h` steps ahead (as [`Belief::predict_weights`]).
-    fn weights(&self, p: &HmmProfile, filter: &Filter, h: usize) -> Option<StateWeights> {
+    /// Borrowed, not copied: a `StateWeights` is 136 bytes, past the size whose copies are
+    /// inlined, and one decision at 1-minute steps reads over a hundred of them.
+    fn weights(&self, p: &HmmProfile, filter: &Filter, h: usize) -> Option<std::cell::Ref<'_, StateWeights>> {
         let mut path = self.path.borrow_mut();
         filter.predict_path(self.belief.view(p).matrix, h, &mut path).ok()?;
-        path.get(h).copied()
+        drop(path);
+        std::cell::Ref::filter_map(self.path.borrow(), |path| path.get(h)).ok()
     }
 
     /// [`Belief::band`].
     pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
         let b = self.belief;
         match (&b.model.fitted, &b.posterior) {
-            (Fitted::Hmm(p), Posterior::Hmm(filter)) => b.hmm_band(p, self.weights(p, filter, h), slot, confidence),
+            (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
+                let z = match self.z.get() {
+                    Some((c, z)) if c.to_bits() == confidence.to_bits() => z,
+                    _ => {
+                        let z = band_z(confidence);
+                        self.z.set(Some((confidence, z)));
+                        z
+                    }
+                };
+                b.hmm_band_z(p, self.weights(p, filter, h).as_deref(), slot, z)
+            }
             _ => b.band(slot, h, confidence),
         }
     }
@@ -734,7 +756,7 @@ impl Outlook<'_> {
         let b = self.belief;
         match (&b.model.fitted, &b.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                b.hmm_exceed_prob(p, self.weights(p, filter, h.max(1)), slot, m, x)
+                b.hmm_exceed_prob(p, self.weights(p, filter, h.max(1)).as_deref(), slot, m, x)
             }
             _ => b.exceed_prob(slot, h, m, x),
         }
@@ -859,7 +881,7 @@ impl Belief {
     pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
         match (&self.model.fitted, &self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                self.hmm_band(p, self.predict_weights(p, filter, h), slot, confidence)
+                self.hmm_band(p, self.predict_weights(p, filter, h).as_ref(), slot, confidence)
             }
             (Fitted::Quantile(q), Posterior::Quantile(own)) => {
                 let a = tail(confidence);
@@ -882,14 +904,18 @@ impl Belief {
 
     /// [`Belief::band`] under the HMM profile `p` from the state weights `w` predicted for the
     /// step (the stationary distribution if there is none).
-    fn hmm_band(&self, p: &HmmProfile, w: Option<StateWeights>, slot: usize, confidence: f64) -> [Band; DIMS] {
-        let w = w.unwrap_or(p.stationary);
-        let z = normal_quantile(1.0 - tail(confidence));
+    fn hmm_band(&self, p: &HmmProfile, w: Option<&StateWeights>, slot: usize, confidence: f64) -> [Band; DIMS] {
+        self.hmm_band_z(p, w, slot, band_z(confidence))
+    }
+
+    /// [`Belief::hmm_band`] with the band's normal quantile `z` ([`band_z`]) given.
+    fn hmm_band_z(&self, p: &HmmProfile, w: Option<&StateWeights>, slot: usize, z: f64) -> [Band; DIMS] {
+        let w = w.unwrap_or(&p.stationary);
         let mean = &p.seasonal.mean[slot % SLOTS];
         let view = self.view(p);
         let mut out = [Band::default(); DIMS];
         for m in 0..DIMS {
-            let (mu, var) = mixture_moments(&view, &w, m);
+            let (mu, var) = mixture_moments(&view, w, m);
             let sd = var.max(0.0).sqrt();
             let c = mean[m] + mu;
             out[m] = Band {
@@ -907,6 +933,7 @@ impl Belief {
         Outlook {
             belief: self,
             path: std::cell::RefCell::new(Vec::new()),
+            z: std::cell::Cell::new(None),
         }
     }
 
@@ -975,7 +1002,7 @@ impl Belief {
     pub fn exceed_prob(&self, slot: usize, h: usize, m: usize, x: f64) -> f64 {
         match (&self.model.fitted, &self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                self.hmm_exceed_prob(p, self.predict_weights(p, filter, h.max(1)), slot, m, x)
+                self.hmm_exceed_prob(p, self.predict_weights(p, filter, h.max(1)).as_ref(), slot, m, x)
             }
             (Fitted::Quantile(_), Posterior::Quantile(_)) => (1.0 - self.cdf_at(slot, m, x)).clamp(0.0, 1.0),
             _ => 0.0,
@@ -985,9 +1012,9 @@ impl Belief {
     /// [`Belief::exceed_prob`] under the HMM profile `p` from the predicted state weights `w`
     /// (the stationary distribution if there are none): the same normal approximation of the
     /// mixture as the bands.
-    fn hmm_exceed_prob(&self, p: &HmmProfile, w: Option<StateWeights>, slot: usize, m: usize, x: f64) -> f64 {
-        let w = w.unwrap_or(p.stationary);
-        let (mu, var) = mixture_moments(&self.view(p), &w, m);
+    fn hmm_exceed_prob(&self, p: &HmmProfile, w: Option<&StateWeights>, slot: usize, m: usize, x: f64) -> f64 {
+        let w = w.unwrap_or(&p.stationary);
+        let (mu, var) = mixture_moments(&self.view(p), w, m);
         let sd = var.max(1e-18).sqrt();
         (1.0 - normal_cdf((x - p.seasonal.mean[slot % SLOTS][m] - mu) / sd)).clamp(0.0, 1.0)
     }
@@ -1101,23 +1128,41 @@ fn hmm_prob_max_below(
     slot_at: &dyn Fn(usize) -> usize,
     c: f64,
 ) -> f64 {
-    let k = view.k;
+    // A burst quantile bisects over 21 thresholds, each a serial chain of propagations over
+    // the window: specialised on the state count (see `with_state_count`).
+    super::hmm::with_state_count!(
+        view.k,
+        hmm_prob_max_below_k(p, view, start, m, from_h, to_h, slot_at, c)
+    )
+}
+
+/// [`hmm_prob_max_below`] for `K` states (`K = 0`: `view.k`, not known in advance).
+#[allow(clippy::too_many_arguments)]
+fn hmm_prob_max_below_k<const K: usize>(
+    p: &HmmProfile,
+    view: &HmmView<'_>,
+    start: &StateWeights,
+    m: usize,
+    from_h: usize,
+    to_h: usize,
+    slot_at: &dyn Fn(usize) -> usize,
+    c: f64,
+) -> f64 {
+    let k = if K == 0 { view.k } else { K };
     let a = view.matrix;
-    let mut alpha = [0.0f64; super::hmm::MAX_STATES];
-    alpha[..k].copy_from_slice(&start.as_slice()[..k]);
+    // Whole fixed-size arrays are copied below (inlined), not slices of length `k`: those
+    // are `memmove` calls, which with the by-value copies of `StateWeights` were 12 % of the
+    // HMM engine's run on `peak-hours.ron` (3–5 % after).
+    let mut alpha = *start.padded();
     let mut next = [0.0f64; super::hmm::MAX_STATES];
     let mut cdf = [0.0f64; super::hmm::MAX_STATES];
     let mut cdf_slot = None;
     for h in from_h.max(1)..=to_h.max(1) {
         if h > from_h.max(1) {
-            for j in 0..k {
-                let mut s = 0.0;
-                for i in 0..k {
-                    s += alpha[i] * a.get(i * k + j).copied().unwrap_or(0.0);
-                }
-                next[j] = s;
-            }
-            alpha[..k].copy_from_slice(&next[..k]);
+            // Row by row (vectorised over the next states; each sum in the same order as
+            // the column-by-column loop it replaces, so bit for bit the same).
+            super::hmm::propagate(&alpha[..k], a, k, &mut next[..k]);
+            alpha = next;
         }
         // P(y ≤ c | state) depends on the step's slot only: steps of one slot (sixty of them
         // at 1-minute steps) share the same normal CDFs.
@@ -1439,8 +1484,10 @@ mod tests {
                     b.observe(t / 12, v);
                 }
                 let outlook = b.outlook();
-                for h in [3, 1, 12, 0, 7, 40] {
-                    assert_eq!(outlook.band(h % 5, h, 0.9), b.band(h % 5, h, 0.9), "{fam:?} h {h}");
+                for (i, h) in [3, 1, 12, 0, 7, 40].into_iter().enumerate() {
+                    // Alternating levels: the outlook's cached band quantile follows them.
+                    let conf = [0.9, 0.9, 0.8, 0.95][i % 4];
+                    assert_eq!(outlook.band(h % 5, h, conf), b.band(h % 5, h, conf), "{fam:?} h {h}");
                     for x in [0.2, 0.5, 0.9] {
                         assert_eq!(
                             outlook.exceed_prob(h % 5, h, 0, x).to_bits(),
@@ -1449,6 +1496,40 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// The burst probability specialised on the state count is, bit for bit, the generic
+    /// loop's (`K = 0`), for several state counts, windows and thresholds.
+    #[test]
+    fn burst_probability_is_the_generic_loops_for_every_state_count() {
+        let train = synthetic(0.4, 0.1, 20, 200, 7);
+        for k in [1, 2, 3, 5] {
+            let mut b = Belief::new(Arc::new(model_of(
+                fit(&train, &hmm_settings(k, None), 1, 1, None).unwrap(),
+            )));
+            for (t, v) in synthetic(0.6, 0.05, 1, 30, 9)[0].values.iter().enumerate() {
+                b.observe(t / 12, v);
+            }
+            let (Fitted::Hmm(p), Posterior::Hmm(filter)) = (&b.model.fitted, &b.posterior) else {
+                panic!("an HMM belief");
+            };
+            let view = b.view(p);
+            assert_eq!(view.k, k);
+            let slot_at = |h: usize| h / 3;
+            for (from, to) in [(1, 1), (2, 9), (5, 40)] {
+                let start = b.predict_weights(p, filter, from).unwrap();
+                let mut seen = Vec::new();
+                for c in [0.0, 0.3, 0.45, 0.6, 1.0, 8.0] {
+                    let fast = hmm_prob_max_below(p, &view, &start, 0, from, to, &slot_at, c);
+                    let generic = hmm_prob_max_below_k::<0>(p, &view, &start, 0, from, to, &slot_at, c);
+                    assert_eq!(fast.to_bits(), generic.to_bits(), "k {k} window {from}..={to} c {c}");
+                    seen.push(fast);
+                }
+                // A probability, rising with the threshold.
+                assert!(seen.windows(2).all(|w| w[0] <= w[1]) && seen.iter().all(|p| (0.0..=1.0).contains(p)));
+                assert!(seen[0] < seen[5], "k {k}: {seen:?}");
             }
         }
     }

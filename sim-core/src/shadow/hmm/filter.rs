@@ -190,12 +190,14 @@ impl Filter {
     pub fn predict_path(&self, a: &[f64], horizon_steps: usize, path: &mut Vec<StateWeights>) -> Result<(), HmmError> {
         self.check_matrix(a)?;
         let first = if self.fresh { 2 } else { 1 };
+        path.reserve((horizon_steps + 1).saturating_sub(path.len()));
         while path.len() <= horizon_steps {
             let h = path.len();
-            let mut w = path.last().copied().unwrap_or(self.weights);
-            if h >= first {
-                w.advance(a);
-            }
+            let w = match path.last() {
+                Some(last) if h >= first => last.advanced(a),
+                Some(last) => *last,
+                None => self.weights,
+            };
             path.push(w);
         }
         Ok(())

@@ -93,9 +93,28 @@ pub(crate) fn scaled_emissions(model: &GaussianHmm, obs: &[f64], e: &mut [f64]) 
     m
 }
 
-/// `out = w·A` for the `k×k` row-major `a` (`out` and `w` of length `k`).
+/// `out = w·A` for the `k×k` row-major `a` (`out` and `w` of length `k`), specialised on
+/// the state count (see `with_state_count`; where `k` is already a constant, as in
+/// [`accumulate_k`], the dispatch folds away).
 #[inline(always)]
 pub(crate) fn propagate(w: &[f64], a: &[f64], k: usize, out: &mut [f64]) {
+    super::with_state_count!(up_to_8: k, propagate_k(w, a, k, out))
+}
+
+/// [`propagate`] for `K` states (`K = 0`: `k`, not known in advance). Each `out[j]` is the
+/// sum over `i` in order, whatever `K`.
+#[inline(always)]
+fn propagate_k<const K: usize>(w: &[f64], a: &[f64], k: usize, out: &mut [f64]) {
+    let k = if K == 0 { k } else { K };
+    debug_assert!(
+        w.len() == k && out.len() == k,
+        "propagate: {} weights, {} outputs, k = {k}",
+        w.len(),
+        out.len()
+    );
+    let (Some(w), Some(out)) = (w.get(..k), out.get_mut(..k)) else {
+        return;
+    };
     out.fill(0.0);
     for (&wi, row) in w.iter().zip(a.chunks_exact(k)) {
         for (o, &x) in out.iter_mut().zip(row) {
@@ -143,28 +162,8 @@ pub(crate) fn forward_log_likelihood(model: &GaussianHmm, seq: &Prepared<'_>) ->
 /// Runs forward-backward on one sequence and adds its weighted expected statistics to
 /// `stats` (whose emission sums are centred on `model`'s means).
 pub(crate) fn accumulate(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mut Workspace, stats: &mut Stats) {
-    // Specialised on each state count up to `MAX_STATES`: with `k` a constant, the loops over
-    // states have constant lengths and unroll; the arithmetic and its order are the same.
-    const _: () = assert!(MAX_STATES == 16);
-    match model.k() {
-        1 => accumulate_k::<1>(model, seq, ws, stats),
-        2 => accumulate_k::<2>(model, seq, ws, stats),
-        3 => accumulate_k::<3>(model, seq, ws, stats),
-        4 => accumulate_k::<4>(model, seq, ws, stats),
-        5 => accumulate_k::<5>(model, seq, ws, stats),
-        6 => accumulate_k::<6>(model, seq, ws, stats),
-        7 => accumulate_k::<7>(model, seq, ws, stats),
-        8 => accumulate_k::<8>(model, seq, ws, stats),
-        9 => accumulate_k::<9>(model, seq, ws, stats),
-        10 => accumulate_k::<10>(model, seq, ws, stats),
-        11 => accumulate_k::<11>(model, seq, ws, stats),
-        12 => accumulate_k::<12>(model, seq, ws, stats),
-        13 => accumulate_k::<13>(model, seq, ws, stats),
-        14 => accumulate_k::<14>(model, seq, ws, stats),
-        15 => accumulate_k::<15>(model, seq, ws, stats),
-        16 => accumulate_k::<16>(model, seq, ws, stats),
-        _ => accumulate_k::<0>(model, seq, ws, stats),
-    }
+    // Specialised on each state count up to `MAX_STATES` (see `with_state_count`).
+    super::with_state_count!(model.k(), accumulate_k(model, seq, ws, stats))
 }
 
 /// [`accumulate`] for `K` states (`K = 0`: the model's `k`, not known in advance).
@@ -306,7 +305,9 @@ fn accumulate_k<const K: usize>(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mu
             }
             *bp = acc.min(BETA_CAP);
         }
-        beta[..k].copy_from_slice(&beta_prev[..k]);
+        // The whole array (only `beta[..k]` is read): inlined, where a slice copy of run-time
+        // length calls `memmove` at every step.
+        beta = beta_prev;
     }
 }
 
@@ -314,6 +315,30 @@ fn accumulate_k<const K: usize>(model: &GaussianHmm, seq: &Prepared<'_>, ws: &mu
 mod tests {
     use super::super::{GaussianHmm, HmmParams, Sequence};
     use super::*;
+
+    /// `propagate`, specialised on the state count, is bit for bit the column-by-column sum
+    /// in order over the previous states, for every state count.
+    #[test]
+    fn propagate_is_the_ordered_column_sum_for_every_state_count() {
+        let mut x = 0.123_f64;
+        let mut next = || {
+            x = (x * 9_301.0 + 0.49297).fract();
+            x
+        };
+        for k in 1..=MAX_STATES {
+            let w: Vec<f64> = (0..k).map(|_| next()).collect();
+            let a: Vec<f64> = (0..k * k).map(|_| next()).collect();
+            let mut out = vec![f64::NAN; k];
+            propagate(&w, &a, k, &mut out);
+            for j in 0..k {
+                let mut s = 0.0;
+                for i in 0..k {
+                    s += w[i] * a[i * k + j];
+                }
+                assert_eq!(out[j].to_bits(), s.to_bits(), "k {k} j {j}");
+            }
+        }
+    }
 
     fn model() -> GaussianHmm {
         GaussianHmm::new(HmmParams {

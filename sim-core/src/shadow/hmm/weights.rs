@@ -51,6 +51,12 @@ impl StateWeights {
         self.values.get(..self.len).unwrap_or(&[])
     }
 
+    /// All `MAX_STATES` entries, zeros past [`StateWeights::len`]: for loops that copy whole
+    /// fixed-size arrays (inlined) rather than slices of run-time length (`memmove`).
+    pub(crate) fn padded(&self) -> &[f64; MAX_STATES] {
+        &self.values
+    }
+
     /// Mutable access for in-crate propagation.
     pub(crate) fn as_mut_slice(&mut self) -> &mut [f64] {
         self.values.get_mut(..self.len).unwrap_or(&mut [])
@@ -82,12 +88,16 @@ impl StateWeights {
     /// Moves the weights one step through the row-major `K×K` transition matrix `a` and
     /// renormalises them (against rounding drift over long horizons).
     pub(crate) fn advance(&mut self, a: &[f64]) {
-        let k = self.len;
-        let mut next = [0.0; MAX_STATES];
-        let next = next.get_mut(..k).unwrap_or(&mut []);
-        super::propagate(self.as_slice(), a, k, next);
-        self.as_mut_slice().copy_from_slice(next);
-        self.normalise();
+        *self = self.advanced(a);
+    }
+
+    /// The weights one step on through `a` ([`StateWeights::advance`]), built in a new value
+    /// so that a caller can push it straight into a vector without copying these first.
+    pub(crate) fn advanced(&self, a: &[f64]) -> StateWeights {
+        let mut next = StateWeights::zeros(self.len);
+        super::propagate(self.as_slice(), a, self.len, next.as_mut_slice());
+        next.normalise();
+        next
     }
 
     /// Divides by the sum so the weights sum to 1; returns false (and leaves the weights
