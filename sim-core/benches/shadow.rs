@@ -36,53 +36,53 @@ fn training() -> Vec<TrainingSeq> {
         .collect()
 }
 
+/// The quantile family as the engine's default.
+fn quantile() -> FamilySettings {
+    FamilySettings::Quantile {
+        prior_weight: 2.0,
+        half_life_samples: 48.0,
+    }
+}
+
+/// A 4-state HMM, adapted to the workload's own samples or not.
+fn hmm_k4(adapt: Option<Adaptation>) -> FamilySettings {
+    FamilySettings::Hmm {
+        states: Some(4),
+        max_states: 4,
+        max_iterations: 10,
+        refit_iterations: 1,
+        adapt,
+    }
+}
+
+/// A fresh belief under `family` fitted to `seqs`.
+fn belief(seqs: &[TrainingSeq], family: &FamilySettings) -> Belief {
+    let fitted = fit(seqs, family, 1, 0, None).expect("fit");
+    Belief::new(Arc::new(ShadowModel {
+        key: vec![0],
+        level: Level::TagSet,
+        workloads: seqs.len(),
+        samples: seqs.len() * 288,
+        fitted,
+        version: 1,
+    }))
+}
+
 fn observe_and_band(c: &mut Criterion) {
     let seqs = training();
+    let adapted = Adaptation {
+        prior_samples: Some(0.01),
+        prior_transitions: Some(1.0),
+        variance_floor: 0.1,
+    };
     let families = [
-        (
-            "quantile",
-            FamilySettings::Quantile {
-                prior_weight: 2.0,
-                half_life_samples: 48.0,
-            },
-        ),
-        (
-            "hmm_k4",
-            FamilySettings::Hmm {
-                states: Some(4),
-                max_states: 4,
-                max_iterations: 10,
-                refit_iterations: 1,
-                adapt: None,
-            },
-        ),
-        (
-            "hmm_k4_adapted",
-            FamilySettings::Hmm {
-                states: Some(4),
-                max_states: 4,
-                max_iterations: 10,
-                refit_iterations: 1,
-                adapt: Some(Adaptation {
-                    prior_samples: Some(0.01),
-                    prior_transitions: Some(1.0),
-                    variance_floor: 0.1,
-                }),
-            },
-        ),
+        ("quantile", quantile()),
+        ("hmm_k4", hmm_k4(None)),
+        ("hmm_k4_adapted", hmm_k4(Some(adapted))),
     ];
     let mut group = c.benchmark_group("shadow_step");
     for (name, family) in families {
-        let fitted = fit(&seqs, &family, 1, 0, None).expect("fit");
-        let model = Arc::new(ShadowModel {
-            key: vec![0],
-            level: Level::TagSet,
-            workloads: seqs.len(),
-            samples: seqs.len() * 288,
-            fitted,
-            version: 1,
-        });
-        let mut belief = Belief::new(model);
+        let mut belief = belief(&seqs, &family);
         let day = &seqs[7];
         group.bench_function(format!("observe_band_{name}"), |b| {
             let mut t = 0usize;
@@ -103,37 +103,9 @@ fn observe_and_band(c: &mut Criterion) {
 /// over the hour after the delay (burst anticipation), all from one [`Belief::outlook`].
 fn decision(c: &mut Criterion) {
     let seqs = training();
-    let families = [
-        (
-            "quantile",
-            FamilySettings::Quantile {
-                prior_weight: 2.0,
-                half_life_samples: 48.0,
-            },
-        ),
-        (
-            "hmm_k4",
-            FamilySettings::Hmm {
-                states: Some(4),
-                max_states: 4,
-                max_iterations: 10,
-                refit_iterations: 1,
-                adapt: None,
-            },
-        ),
-    ];
     let mut group = c.benchmark_group("shadow_decision");
-    for (name, family) in families {
-        let fitted = fit(&seqs, &family, 1, 0, None).expect("fit");
-        let model = Arc::new(ShadowModel {
-            key: vec![0],
-            level: Level::TagSet,
-            workloads: seqs.len(),
-            samples: seqs.len() * 288,
-            fitted,
-            version: 1,
-        });
-        let mut belief = Belief::new(model);
+    for (name, family) in [("quantile", quantile()), ("hmm_k4", hmm_k4(None))] {
+        let mut belief = belief(&seqs, &family);
         let day = &seqs[7];
         for t in 0..100 {
             belief.observe(usize::from(day.slots[t]), &day.values[t]);
@@ -171,10 +143,7 @@ fn own_quantile_fit(c: &mut Criterion) {
     for v in &mut day.values {
         v[1..].fill(f64::NAN);
     }
-    let family = FamilySettings::Quantile {
-        prior_weight: 2.0,
-        half_life_samples: 48.0,
-    };
+    let family = quantile();
     let seqs = [day];
     let mut group = c.benchmark_group("shadow_fit");
     group.bench_function("quantile_own_1d_cpu_only", |b| {

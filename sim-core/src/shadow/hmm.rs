@@ -91,14 +91,6 @@ macro_rules! with_state_count {
     ($k:expr, $f:ident($($arg:expr),* $(,)?)) => {{
         const _: () = assert!($crate::shadow::hmm::MAX_STATES == 16);
         match $k {
-            1 => $f::<1>($($arg),*),
-            2 => $f::<2>($($arg),*),
-            3 => $f::<3>($($arg),*),
-            4 => $f::<4>($($arg),*),
-            5 => $f::<5>($($arg),*),
-            6 => $f::<6>($($arg),*),
-            7 => $f::<7>($($arg),*),
-            8 => $f::<8>($($arg),*),
             9 => $f::<9>($($arg),*),
             10 => $f::<10>($($arg),*),
             11 => $f::<11>($($arg),*),
@@ -107,7 +99,7 @@ macro_rules! with_state_count {
             14 => $f::<14>($($arg),*),
             15 => $f::<15>($($arg),*),
             16 => $f::<16>($($arg),*),
-            _ => $f::<0>($($arg),*),
+            k => $crate::shadow::hmm::with_state_count!(up_to_8: k, $f($($arg),*)),
         }
     }};
 }

@@ -952,7 +952,13 @@ impl Belief {
         let p_below = |c: f64| -> f64 {
             match (&self.model.fitted, &self.posterior) {
                 (Fitted::Hmm(p), Posterior::Hmm(_)) => match &start {
-                    Some(start) => hmm_prob_max_below(p, &self.view(p), start, m, from_h, to_h, slot_at, c),
+                    Some(start) => {
+                        let view = self.view(p);
+                        super::hmm::with_state_count!(
+                            view.k,
+                            hmm_prob_max_below(p, &view, start, m, from_h, to_h, slot_at, c)
+                        )
+                    }
                     None => 1.0,
                 },
                 (Fitted::Quantile(q), Posterior::Quantile(_)) => {
@@ -1116,29 +1122,11 @@ fn mixture_moments(hmm: &HmmView<'_>, w: &StateWeights, m: usize) -> (f64, f64) 
 
 /// P(y_m ≤ c at every step from_h..=to_h), propagating the not-yet-exceeded mass through the
 /// HMM `view` from the state distribution `start` at `from_h`, with a per-step threshold
-/// `c − seasonal(slot)`.
+/// `c − seasonal(slot)`. For `K` states (`K = 0`: `view.k`, not known in advance): a burst
+/// quantile bisects over 21 thresholds, each a serial chain of propagations over the window,
+/// so callers instantiate it per state count with `with_state_count!`.
 #[allow(clippy::too_many_arguments)]
-fn hmm_prob_max_below(
-    p: &HmmProfile,
-    view: &HmmView<'_>,
-    start: &StateWeights,
-    m: usize,
-    from_h: usize,
-    to_h: usize,
-    slot_at: &dyn Fn(usize) -> usize,
-    c: f64,
-) -> f64 {
-    // A burst quantile bisects over 21 thresholds, each a serial chain of propagations over
-    // the window: specialised on the state count (see `with_state_count`).
-    super::hmm::with_state_count!(
-        view.k,
-        hmm_prob_max_below_k(p, view, start, m, from_h, to_h, slot_at, c)
-    )
-}
-
-/// [`hmm_prob_max_below`] for `K` states (`K = 0`: `view.k`, not known in advance).
-#[allow(clippy::too_many_arguments)]
-fn hmm_prob_max_below_k<const K: usize>(
+fn hmm_prob_max_below<const K: usize>(
     p: &HmmProfile,
     view: &HmmView<'_>,
     start: &StateWeights,
@@ -1522,8 +1510,11 @@ mod tests {
                 let start = b.predict_weights(p, filter, from).unwrap();
                 let mut seen = Vec::new();
                 for c in [0.0, 0.3, 0.45, 0.6, 1.0, 8.0] {
-                    let fast = hmm_prob_max_below(p, &view, &start, 0, from, to, &slot_at, c);
-                    let generic = hmm_prob_max_below_k::<0>(p, &view, &start, 0, from, to, &slot_at, c);
+                    let fast = super::super::hmm::with_state_count!(
+                        view.k,
+                        hmm_prob_max_below(p, &view, &start, 0, from, to, &slot_at, c)
+                    );
+                    let generic = hmm_prob_max_below::<0>(p, &view, &start, 0, from, to, &slot_at, c);
                     assert_eq!(fast.to_bits(), generic.to_bits(), "k {k} window {from}..={to} c {c}");
                     seen.push(fast);
                 }
