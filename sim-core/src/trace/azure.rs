@@ -213,28 +213,15 @@ impl Iterator for AzureVmTable {
     type Item = Result<AzureVm, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
-            let (no, parsed) = match self.lines.next_line() {
-                Ok(None) => {
-                    self.done = true;
-                    return None;
-                }
-                Err(e) => {
-                    self.done = true;
-                    let line = self.lines.line_no() + 1;
-                    return Some(Err(TraceError::io_at(&self.label, line, e)));
-                }
-                Ok(Some((_, Line::Text(t)))) if t.trim_ascii().is_empty() => continue,
-                Ok(Some((1, Line::Text(t)))) if t.starts_with(b"vmid") => continue,
-                Ok(Some((no, Line::Text(t)))) => (no, parse_vm(no, t, &self.opts)),
-                Ok(Some((no, Line::TooLong))) => (no, Err("line longer than 1 MiB (binary data?)".into())),
-            };
-            if let Some(item) = self.report.take_row(&self.opts.import, &self.label, no, parsed) {
-                self.done = item.is_err();
-                return Some(item);
-            }
-        }
-        None
+        let (lines, opts, label) = (&mut self.lines, &self.opts, &self.label);
+        self.report
+            .next_record(&self.opts.import, &self.label, &mut self.done, || {
+                lines.next_text_row(
+                    label,
+                    |no, t| no == 1 && t.starts_with(b"vmid"),
+                    |no, t| parse_vm(no, t, opts),
+                )
+            })
     }
 }
 

@@ -225,26 +225,10 @@ impl Iterator for GwaReader {
     type Item = Result<GwaRow, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
-            let (no, parsed) = match self.lines.next_line() {
-                Ok(None) => {
-                    self.done = true;
-                    return None;
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(TraceError::io_at(&self.label, self.lines.line_no() + 1, e)));
-                }
-                Ok(Some((_, Line::Text(t)))) if t.trim_ascii().is_empty() => continue,
-                Ok(Some((no, Line::Text(t)))) => (no, parse_row(no, t)),
-                Ok(Some((no, Line::TooLong))) => (no, Err("line longer than 1 MiB (binary data?)".into())),
-            };
-            if let Some(item) = self.report.take_row(&self.opts, &self.label, no, parsed) {
-                self.done = item.is_err();
-                return Some(item);
-            }
-        }
-        None
+        let (lines, label) = (&mut self.lines, &self.label);
+        self.report.next_record(&self.opts, &self.label, &mut self.done, || {
+            lines.next_text_row(label, |_, _| false, parse_row)
+        })
     }
 }
 

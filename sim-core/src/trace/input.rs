@@ -89,6 +89,35 @@ impl<R: BufRead> LineReader<R> {
         self.line_no
     }
 
+    /// The next row of a line-based table and its parse: blank lines and those `skip` names
+    /// (a header) are passed over, a line longer than the limit is a bad row, and a read
+    /// error names the line it stopped at in `label`. `Ok(None)` at the end of the input.
+    pub(crate) fn next_text_row<T>(
+        &mut self,
+        label: &str,
+        skip: impl Fn(u64, &[u8]) -> bool,
+        parse: impl FnOnce(u64, &[u8]) -> Result<T, String>,
+    ) -> super::report::NextRow<T> {
+        loop {
+            match self.next_line() {
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    let line = self.line_no() + 1;
+                    return Err(super::report::TraceError::io_at(label, line, e));
+                }
+                Ok(Some((no, Line::Text(t)))) => {
+                    if t.trim_ascii().is_empty() || skip(no, t) {
+                        continue;
+                    }
+                    return Ok(Some((no, parse(no, t))));
+                }
+                Ok(Some((no, Line::TooLong))) => {
+                    return Ok(Some((no, Err("line longer than 1 MiB (binary data?)".into()))));
+                }
+            }
+        }
+    }
+
     /// The next line and its number, or `None` at the end of the input.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
         self.buf.clear();
@@ -213,6 +242,44 @@ pub(crate) fn parse_secs(field: &[u8], what: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line-based table through the reader loop: blank and skipped lines pass, a too-long
+    /// line is a bad row, and under `Fail` the first bad row is the last item.
+    #[test]
+    fn text_rows_through_the_reader_loop() {
+        use super::super::report::{ImportOptions, ImportReport};
+        let data: &[u8] = b"head\n1\n\n  \nx\n0123456789abcdef\n2\n";
+        let run = |opts: ImportOptions| {
+            let mut lines = LineReader::with_limit(data, 8);
+            let (mut report, mut done) = (ImportReport::default(), false);
+            let mut out = Vec::new();
+            while let Some(item) = report.next_record(&opts, "t.txt", &mut done, || {
+                lines.next_text_row(
+                    "t.txt",
+                    |no, t| no == 1 && t == b"head",
+                    |_, t| {
+                        std::str::from_utf8(t)
+                            .ok()
+                            .and_then(|s| s.parse::<u32>().ok())
+                            .ok_or_else(|| "not a number".to_string())
+                    },
+                )
+            }) {
+                out.push(item.map_err(|e| e.to_string()));
+            }
+            (out, report.rows, report.bad_rows.count)
+        };
+        let (skip, rows, bad) = run(ImportOptions::default());
+        assert_eq!(skip, vec![Ok(1), Ok(2)]);
+        assert_eq!(
+            (rows, bad),
+            (4, 2),
+            "rows 1, x, the long line, 2; bad: x and the long line"
+        );
+        let (fail, rows, _) = run(ImportOptions::strict());
+        assert_eq!(fail, vec![Ok(1), Err("t.txt:5: not a number".to_string())]);
+        assert_eq!(rows, 2);
+    }
 
     fn lines(data: &[u8], limit: usize) -> Vec<(u64, Option<Vec<u8>>)> {
         let mut r = LineReader::with_limit(data, limit);

@@ -123,6 +123,8 @@ fn parse_record(line: u64, record: &csv::ByteRecord) -> Result<NeutralRecord, St
 /// (and yielded as the one and last error under [`super::BadRows::Fail`]).
 pub struct NeutralReader {
     rows: CsvRows,
+    /// The file's name in messages.
+    label: String,
     opts: ImportOptions,
     report: ImportReport,
     done: bool,
@@ -131,8 +133,10 @@ pub struct NeutralReader {
 impl NeutralReader {
     /// Opens a neutral file (plain or gzip) and checks its header.
     pub fn open(path: &Path, opts: &ImportOptions) -> Result<Self, TraceError> {
+        let rows = CsvRows::open(path, &NEUTRAL_HEADER)?;
         Ok(NeutralReader {
-            rows: CsvRows::open(path, &NEUTRAL_HEADER)?,
+            label: rows.label().to_string(),
+            rows,
             opts: *opts,
             report: ImportReport::default(),
             done: false,
@@ -144,6 +148,7 @@ impl NeutralReader {
         let input = maybe_gunzip(reader).map_err(|e| TraceError::io(label, e))?;
         Ok(NeutralReader {
             rows: CsvRows::from_reader(input, label, &NEUTRAL_HEADER)?,
+            label: label.to_string(),
             opts: *opts,
             report: ImportReport::default(),
             done: false,
@@ -165,24 +170,12 @@ impl Iterator for NeutralReader {
     type Item = Result<NeutralRecord, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
-            let (line, parsed) = match self.rows.next_row() {
-                Ok(None) => {
-                    self.done = true;
-                    return None;
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                Ok(Some((line, record))) => (line, parse_record(line, record)),
-            };
-            if let Some(item) = self.report.take_row(&self.opts, self.rows.label(), line, parsed) {
-                self.done = item.is_err();
-                return Some(item);
-            }
-        }
-        None
+        let rows = &mut self.rows;
+        self.report.next_record(&self.opts, &self.label, &mut self.done, || {
+            Ok(rows
+                .next_row()?
+                .map(|(line, record)| (line, parse_record(line, record))))
+        })
     }
 }
 
@@ -228,7 +221,7 @@ pub fn read_neutral_from(
 }
 
 fn assemble(mut reader: NeutralReader, opts: &ImportOptions) -> Result<(Vec<TraceWorkload>, ImportReport), TraceError> {
-    let label = reader.rows.label().to_string();
+    let label = reader.label.clone();
     let mut asm = Assembler::new(None);
     let file = asm.file(&label);
     let mut first_tags: std::collections::BTreeMap<String, (Vec<String>, u64)> = std::collections::BTreeMap::new();

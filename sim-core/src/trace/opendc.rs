@@ -198,6 +198,8 @@ fn parse_fragment(line: u64, f: [&[u8]; 5]) -> Result<OpenDcFragment, String> {
 /// (and yielded as the one and last error under [`super::BadRows::Fail`]).
 pub struct OpenDcReader {
     rows: CsvRows,
+    /// The file's name in messages.
+    label: String,
     opts: ImportOptions,
     report: ImportReport,
     done: bool,
@@ -206,8 +208,10 @@ pub struct OpenDcReader {
 impl OpenDcReader {
     /// Opens `trace.csv` (plain or gzip) and checks its header.
     pub fn open(path: &Path, opts: &ImportOptions) -> Result<Self, TraceError> {
+        let rows = CsvRows::open(path, &TRACE_HEADER)?;
         Ok(OpenDcReader {
-            rows: CsvRows::open(path, &TRACE_HEADER)?,
+            label: rows.label().to_string(),
+            rows,
             opts: *opts,
             report: ImportReport::default(),
             done: false,
@@ -222,7 +226,7 @@ impl OpenDcReader {
         self.report
     }
     fn label(&self) -> String {
-        self.rows.label().to_string()
+        self.label.clone()
     }
 }
 
@@ -230,27 +234,15 @@ impl Iterator for OpenDcReader {
     type Item = Result<OpenDcFragment, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
-            let (line, parsed) = match self.rows.next_row() {
-                Ok(None) => {
-                    self.done = true;
-                    return None;
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                Ok(Some((line, record))) => (
+        let rows = &mut self.rows;
+        self.report.next_record(&self.opts, &self.label, &mut self.done, || {
+            Ok(rows.next_row()?.map(|(line, record)| {
+                (
                     line,
                     fields(record, &TRACE_HEADER).and_then(|f| parse_fragment(line, f)),
-                ),
-            };
-            if let Some(item) = self.report.take_row(&self.opts, self.rows.label(), line, parsed) {
-                self.done = item.is_err();
-                return Some(item);
-            }
-        }
-        None
+                )
+            }))
+        })
     }
 }
 

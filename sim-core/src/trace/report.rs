@@ -145,6 +145,10 @@ pub struct ImportReport {
     pub notes: IssueLog,
 }
 
+/// What a streaming reader's source gives for its next row: the row's line and its parse
+/// (`Err` with a message for a bad row), `Ok(None)` at the end of the input, or a read error.
+pub(crate) type NextRow<T> = Result<Option<(u64, Result<T, String>)>, TraceError>;
+
 impl ImportReport {
     /// Records a bad row: an error under [`BadRows::Fail`], otherwise counted and kept.
     pub(crate) fn bad_row(&mut self, opts: &ImportOptions, issue: Issue) -> Result<(), TraceError> {
@@ -172,6 +176,34 @@ impl ImportReport {
             Ok(row) => Some(Ok(row)),
             Err(msg) => self.bad_row(opts, Issue::at(file, line, msg)).err().map(Err),
         }
+    }
+    /// One step of a streaming reader: pulls rows from `next_row` (each its line and its
+    /// parse, `Ok(None)` at the end of the input) until one is yielded by
+    /// [`ImportReport::take_row`]. A read error, a bad row under [`BadRows::Fail`] and the
+    /// end of the input set `done`, after which it yields nothing more.
+    pub(crate) fn next_record<T>(
+        &mut self,
+        opts: &ImportOptions,
+        file: &str,
+        done: &mut bool,
+        mut next_row: impl FnMut() -> NextRow<T>,
+    ) -> Option<Result<T, TraceError>> {
+        while !*done {
+            match next_row() {
+                Ok(None) => *done = true,
+                Err(e) => {
+                    *done = true;
+                    return Some(Err(e));
+                }
+                Ok(Some((line, parsed))) => {
+                    if let Some(item) = self.take_row(opts, file, line, parsed) {
+                        *done = item.is_err();
+                        return Some(item);
+                    }
+                }
+            }
+        }
+        None
     }
     /// Records a note.
     pub(crate) fn note(&mut self, opts: &ImportOptions, issue: Issue) {
