@@ -214,14 +214,13 @@ impl Iterator for AzureVmTable {
 
     fn next(&mut self) -> Option<Self::Item> {
         let (lines, opts, label) = (&mut self.lines, &self.opts, &self.label);
-        self.report
-            .next_record(&self.opts.import, &self.label, &mut self.done, || {
-                lines.next_text_row(
-                    label,
-                    |no, t| no == 1 && t.starts_with(b"vmid"),
-                    |no, t| parse_vm(no, t, opts),
-                )
-            })
+        self.report.next_record(&opts.import, label, &mut self.done, || {
+            lines.next_text_row(
+                label,
+                |no, t| no == 1 && t.starts_with(b"vmid"),
+                |no, t| parse_vm(no, t, opts),
+            )
+        })
     }
 }
 

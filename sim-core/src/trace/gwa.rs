@@ -226,7 +226,7 @@ impl Iterator for GwaReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         let (lines, label) = (&mut self.lines, &self.label);
-        self.report.next_record(&self.opts, &self.label, &mut self.done, || {
+        self.report.next_record(&self.opts, label, &mut self.done, || {
             lines.next_text_row(label, |_, _| false, parse_row)
         })
     }
