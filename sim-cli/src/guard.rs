@@ -25,8 +25,9 @@
 //!   pools in parallel); a sweep multiplies by runs / threads. The HMM family's refits
 //!   ([`hmm_refit_cpu_secs`]) cost, per refit, Σ over distinct pools of (workloads pooled ×
 //!   training steps each × EM iterations × K²) × [`SECS_PER_HMM_STEP_ITERATION_STATE2`]; on a
-//!   small scenario at 1-minute steps they are a tenth of the run (most of it until refits ran
-//!   one EM iteration each). The quantile family's refits (histogram counts) are left out.
+//!   small scenario at 1-minute steps they are about a seventh of the run (the E-step: 15 % of
+//!   `peak-hours.ron`'s HMM engine in `perf`; most of it until refits ran one EM iteration
+//!   each). The quantile family's refits (histogram counts) are left out.
 //!
 //! Constants were measured on the development machine (x86-64, 2 shared cores, release
 //! build, `--threads 2`) with `/usr/bin/time -f "%M KB %e s" shadowsim run` on the quickstart

@@ -745,7 +745,7 @@ impl Outlook<'_> {
                         z
                     }
                 };
-                b.hmm_band_z(p, self.weights(p, filter, h).as_deref(), slot, z)
+                b.hmm_band(p, self.weights(p, filter, h).as_deref(), slot, z)
             }
             _ => b.band(slot, h, confidence),
         }
@@ -881,7 +881,7 @@ impl Belief {
     pub fn band(&self, slot: usize, h: usize, confidence: f64) -> [Band; DIMS] {
         match (&self.model.fitted, &self.posterior) {
             (Fitted::Hmm(p), Posterior::Hmm(filter)) => {
-                self.hmm_band(p, self.predict_weights(p, filter, h).as_ref(), slot, confidence)
+                self.hmm_band(p, self.predict_weights(p, filter, h).as_ref(), slot, band_z(confidence))
             }
             (Fitted::Quantile(q), Posterior::Quantile(own)) => {
                 let a = tail(confidence);
@@ -903,13 +903,9 @@ impl Belief {
     }
 
     /// [`Belief::band`] under the HMM profile `p` from the state weights `w` predicted for the
-    /// step (the stationary distribution if there is none).
-    fn hmm_band(&self, p: &HmmProfile, w: Option<&StateWeights>, slot: usize, confidence: f64) -> [Band; DIMS] {
-        self.hmm_band_z(p, w, slot, band_z(confidence))
-    }
-
-    /// [`Belief::hmm_band`] with the band's normal quantile `z` ([`band_z`]) given.
-    fn hmm_band_z(&self, p: &HmmProfile, w: Option<&StateWeights>, slot: usize, z: f64) -> [Band; DIMS] {
+    /// step (the stationary distribution if there is none), with the band's normal quantile
+    /// `z` ([`band_z`]) given.
+    fn hmm_band(&self, p: &HmmProfile, w: Option<&StateWeights>, slot: usize, z: f64) -> [Band; DIMS] {
         let w = w.unwrap_or(&p.stationary);
         let mean = &p.seasonal.mean[slot % SLOTS];
         let view = self.view(p);
