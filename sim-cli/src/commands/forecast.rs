@@ -46,6 +46,11 @@ pub struct Args {
     /// (for task A: any method).
     #[arg(long)]
     pub bounds: bool,
+    /// The HMM shadow's transition matrices per day: the transition into each step follows
+    /// the matrix of its part of the day (24: one per hour; 1: the plain HMM, one matrix).
+    #[arg(long, default_value_t = HmmSettings::default().hour_buckets as u16,
+          value_parser = clap::value_parser!(u16).range(1..=288))]
+    pub hmm_hour_buckets: u16,
     /// Worker threads (0 = one per core). Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -105,7 +110,10 @@ pub fn exec(args: Args) -> Result<(), Failure> {
     }
     let ev = pool
         .install(|| {
-            let hs = HmmSettings::default();
+            let hs = HmmSettings {
+                hour_buckets: usize::from(args.hmm_hour_buckets),
+                ..HmmSettings::default()
+            };
             let hmm = HmmShadow::fit(&train, hs)?;
             eprintln!(
                 "hmm: {} states, fitted in {:.1} s",

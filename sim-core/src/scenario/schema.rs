@@ -989,8 +989,8 @@ pub enum ShadowFamily {
 /// How strongly a workload's HMM shadow adapts to its own samples: the pooled parameters are a
 /// prior worth this many own samples (emissions) or transitions (each row of the transition
 /// matrix); `None` keeps that part pooled. The defaults are the forecast protocol's HMM shadow
-/// settings, chosen on the PlanetLab development split's training days (README, "Shadow
-/// profiles on real traces"), not on any simulated scenario.
+/// settings, chosen on the PlanetLab development split's training days (`docs/forecast.md`),
+/// not on any simulated scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HmmAdapt {
     /// Weight of each state's pooled emission, in own samples (default 0.01: a state the
