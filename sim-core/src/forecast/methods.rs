@@ -535,14 +535,14 @@ impl HmmShadow {
         let buckets = settings.hour_buckets.max(1);
         let longest = data.iter().map(Vec::len).max().unwrap_or(0);
         let bucket_ids: Vec<usize> = (0..longest).map(|t| hour_bucket(t, buckets)).collect();
-        fn sequence<'a>(v: &'a [f64], bucket_ids: &'a [usize]) -> Sequence<'a> {
-            if bucket_ids.iter().any(|&b| b > 0) {
-                Sequence::new(v).with_buckets(&bucket_ids[..v.len()])
-            } else {
-                Sequence::new(v)
+        let ids = (buckets > 1).then_some(&bucket_ids[..]);
+        fn sequence<'a>(v: &'a [f64], ids: Option<&'a [usize]>) -> Sequence<'a> {
+            match ids {
+                Some(ids) => Sequence::new(v).with_buckets(&ids[..v.len()]),
+                None => Sequence::new(v),
             }
         }
-        let seqs: Vec<Sequence<'_>> = data.iter().map(|v| sequence(v, &bucket_ids)).collect();
+        let seqs: Vec<Sequence<'_>> = data.iter().map(|v| sequence(v, ids)).collect();
         let mut opts = FitOptions::new(2, 1);
         opts.buckets = buckets;
         opts.seed = settings.seed;
@@ -558,10 +558,7 @@ impl HmmShadow {
         let global_table = cdf_table(&global, &grid, settings.sqrt_scale);
         let mut groups: BTreeMap<&str, Vec<Sequence<'_>>> = BTreeMap::new();
         for (s, v) in train.iter().zip(&data) {
-            groups
-                .entry(s.slice.as_str())
-                .or_default()
-                .push(sequence(v, &bucket_ids));
+            groups.entry(s.slice.as_str()).or_default().push(sequence(v, ids));
         }
         let mut slice_opts = opts.clone();
         slice_opts.max_iterations = settings.slice_iterations;
