@@ -216,13 +216,9 @@ fn run_rejects_bad_overrides_and_unwritable_output() {
     assert!(text(&o).contains("cannot write results"), "{}", text(&o));
 }
 
-/// `forecast --bounds` on a synthetic scenario: each task's bound rows follow its methods'
-/// rows, in the order the tasks were asked for, and no task A method scores below the task A
-/// bound (it is the minimum over every band that depends on slice, date and time of day only).
-#[test]
-fn forecast_bounds_follow_their_task_and_bound_task_a() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("web.ron");
+/// Writes a three-day scenario of eight diurnal web servers into `dir`.
+fn web_scenario(dir: &std::path::Path) -> std::path::PathBuf {
+    let scenario = dir.join("web.ron");
     std::fs::write(
         &scenario,
         r#"Scenario(
@@ -237,6 +233,58 @@ fn forecast_bounds_follow_their_task_and_bound_task_a() {
 )"#,
     )
     .unwrap();
+    scenario
+}
+
+/// `forecast --hmm-hour-buckets`: 1..=288 transition matrices per day (anything else is
+/// invalid input, exit 2); the setting changes the HMM's rows and nothing else.
+#[test]
+fn forecast_hour_buckets_change_only_the_hmm() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = web_scenario(dir.path());
+    let forecast = |buckets: &str| {
+        let o = bin()
+            .args([
+                "forecast",
+                "--tasks",
+                "A,C",
+                "--train-days",
+                "2",
+                "--hmm-hour-buckets",
+                buckets,
+            ])
+            .arg("--scenario")
+            .arg(&scenario)
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o))
+    };
+    let (code, out) = forecast("0");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("0 is not in 1..=288"), "{out}");
+    let rows = |out: &str, hmm: bool| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with("A,") || l.starts_with("C,"))
+            .filter(|l| l.contains(",shadow-hmm,") == hmm)
+            .map(str::to_string)
+            .collect()
+    };
+    let (code, hourly) = forecast("24");
+    assert_eq!(code, Some(0), "{hourly}");
+    let (code, plain) = forecast("1");
+    assert_eq!(code, Some(0), "{plain}");
+    assert_eq!(rows(&hourly, false), rows(&plain, false));
+    assert_eq!(rows(&hourly, true).len(), 2, "{hourly}");
+    assert_ne!(rows(&hourly, true), rows(&plain, true));
+}
+
+/// `forecast --bounds` on a synthetic scenario: each task's bound rows follow its methods'
+/// rows, in the order the tasks were asked for, and no task A method scores below the task A
+/// bound (it is the minimum over every band that depends on slice, date and time of day only).
+#[test]
+fn forecast_bounds_follow_their_task_and_bound_task_a() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = web_scenario(dir.path());
     let csv = dir.path().join("forecast.csv");
     let o = bin()
         .args([
