@@ -5,7 +5,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use super::input::open_input;
-use super::report::{Issue, TraceError};
+use super::report::{ImportOptions, ImportReport, Issue, TraceError};
 
 /// Reads the data rows of a CSV file after checking its header.
 pub(crate) struct CsvRows {
@@ -72,14 +72,38 @@ impl CsvRows {
 
     /// The next data row and its line, or `None` at the end.
     pub(crate) fn next_row(&mut self) -> Result<Option<(u64, &csv::ByteRecord)>, TraceError> {
-        match self.rdr.read_byte_record(&mut self.record) {
-            Ok(true) => {
-                let line = self.record.position().map_or(0, csv::Position::line);
-                Ok(Some((line, &self.record)))
-            }
-            Ok(false) => Ok(None),
-            Err(e) => Err(csv_error(&self.label, e)),
+        read_row(&mut self.rdr, &mut self.record, &self.label)
+    }
+
+    /// A streaming reader's next item: the next data row parsed by `parse` (its line and
+    /// record), through [`ImportReport::next_record`] with this file's label.
+    pub(crate) fn next_record<T>(
+        &mut self,
+        report: &mut ImportReport,
+        opts: &ImportOptions,
+        done: &mut bool,
+        parse: impl Fn(u64, &csv::ByteRecord) -> Result<T, String>,
+    ) -> Option<Result<T, TraceError>> {
+        let CsvRows { rdr, record, label } = self;
+        report.next_record(opts, label, done, || {
+            Ok(read_row(rdr, record, label)?.map(|(line, record)| (line, parse(line, record))))
+        })
+    }
+}
+
+/// The next data row of `rdr` (read into `record`) and its line, or `None` at the end.
+fn read_row<'r>(
+    rdr: &mut csv::Reader<Box<dyn BufRead>>,
+    record: &'r mut csv::ByteRecord,
+    label: &str,
+) -> Result<Option<(u64, &'r csv::ByteRecord)>, TraceError> {
+    match rdr.read_byte_record(record) {
+        Ok(true) => {
+            let line = record.position().map_or(0, csv::Position::line);
+            Ok(Some((line, &*record)))
         }
+        Ok(false) => Ok(None),
+        Err(e) => Err(csv_error(label, e)),
     }
 }
 

@@ -123,8 +123,6 @@ fn parse_record(line: u64, record: &csv::ByteRecord) -> Result<NeutralRecord, St
 /// (and yielded as the one and last error under [`super::BadRows::Fail`]).
 pub struct NeutralReader {
     rows: CsvRows,
-    /// The file's name in messages.
-    label: String,
     opts: ImportOptions,
     report: ImportReport,
     done: bool,
@@ -133,10 +131,8 @@ pub struct NeutralReader {
 impl NeutralReader {
     /// Opens a neutral file (plain or gzip) and checks its header.
     pub fn open(path: &Path, opts: &ImportOptions) -> Result<Self, TraceError> {
-        let rows = CsvRows::open(path, &NEUTRAL_HEADER)?;
         Ok(NeutralReader {
-            label: rows.label().to_string(),
-            rows,
+            rows: CsvRows::open(path, &NEUTRAL_HEADER)?,
             opts: *opts,
             report: ImportReport::default(),
             done: false,
@@ -148,7 +144,6 @@ impl NeutralReader {
         let input = maybe_gunzip(reader).map_err(|e| TraceError::io(label, e))?;
         Ok(NeutralReader {
             rows: CsvRows::from_reader(input, label, &NEUTRAL_HEADER)?,
-            label: label.to_string(),
             opts: *opts,
             report: ImportReport::default(),
             done: false,
@@ -170,12 +165,8 @@ impl Iterator for NeutralReader {
     type Item = Result<NeutralRecord, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let rows = &mut self.rows;
-        self.report.next_record(&self.opts, &self.label, &mut self.done, || {
-            Ok(rows
-                .next_row()?
-                .map(|(line, record)| (line, parse_record(line, record))))
-        })
+        self.rows
+            .next_record(&mut self.report, &self.opts, &mut self.done, parse_record)
     }
 }
 
@@ -221,7 +212,7 @@ pub fn read_neutral_from(
 }
 
 fn assemble(mut reader: NeutralReader, opts: &ImportOptions) -> Result<(Vec<TraceWorkload>, ImportReport), TraceError> {
-    let label = reader.label.clone();
+    let label = reader.rows.label().to_string();
     let mut asm = Assembler::new(None);
     let file = asm.file(&label);
     let mut first_tags: std::collections::BTreeMap<String, (Vec<String>, u64)> = std::collections::BTreeMap::new();

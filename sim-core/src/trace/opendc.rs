@@ -198,8 +198,6 @@ fn parse_fragment(line: u64, f: [&[u8]; 5]) -> Result<OpenDcFragment, String> {
 /// (and yielded as the one and last error under [`super::BadRows::Fail`]).
 pub struct OpenDcReader {
     rows: CsvRows,
-    /// The file's name in messages.
-    label: String,
     opts: ImportOptions,
     report: ImportReport,
     done: bool,
@@ -208,10 +206,8 @@ pub struct OpenDcReader {
 impl OpenDcReader {
     /// Opens `trace.csv` (plain or gzip) and checks its header.
     pub fn open(path: &Path, opts: &ImportOptions) -> Result<Self, TraceError> {
-        let rows = CsvRows::open(path, &TRACE_HEADER)?;
         Ok(OpenDcReader {
-            label: rows.label().to_string(),
-            rows,
+            rows: CsvRows::open(path, &TRACE_HEADER)?,
             opts: *opts,
             report: ImportReport::default(),
             done: false,
@@ -226,7 +222,7 @@ impl OpenDcReader {
         self.report
     }
     fn label(&self) -> String {
-        self.label.clone()
+        self.rows.label().to_string()
     }
 }
 
@@ -234,15 +230,10 @@ impl Iterator for OpenDcReader {
     type Item = Result<OpenDcFragment, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let rows = &mut self.rows;
-        self.report.next_record(&self.opts, &self.label, &mut self.done, || {
-            Ok(rows.next_row()?.map(|(line, record)| {
-                (
-                    line,
-                    fields(record, &TRACE_HEADER).and_then(|f| parse_fragment(line, f)),
-                )
-            }))
-        })
+        self.rows
+            .next_record(&mut self.report, &self.opts, &mut self.done, |line, record| {
+                fields(record, &TRACE_HEADER).and_then(|f| parse_fragment(line, f))
+            })
     }
 }
 
