@@ -697,16 +697,16 @@ impl WarmCdfs for HmmWarm<'_> {
             _ => None,
         };
         // Each bucket's matrix, adapted to the VM's own transitions where there are any
-        // (computed once per bucket the horizon reaches).
+        // (computed once per bucket the horizon reaches; the pooled one borrowed otherwise).
         let buckets = model.buckets();
-        let mut matrices: Vec<Option<Vec<f64>>> = vec![None; buckets];
+        let mut matrices: Vec<Option<std::borrow::Cow<'_, [f64]>>> = vec![None; buckets];
         for t in next..next + h {
             let slot = &mut matrices[hour_bucket(t, buckets)];
             if slot.is_none() {
                 let pooled = matrix_into(model, t);
                 *slot = Some(match tau {
-                    Some(tau) => self.transitions.adapted(pooled, tau),
-                    None => pooled.to_vec(),
+                    Some(tau) => self.transitions.adapted(pooled, tau).into(),
+                    None => pooled.into(),
                 });
             }
         }
