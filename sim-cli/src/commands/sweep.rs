@@ -19,7 +19,7 @@ use crate::guard::Estimate;
 pub struct Args {
     /// The experiment file (RON; see docs/sweeps.md).
     pub experiment: PathBuf,
-    /// Output folder (default: out/<experiment name>, plus -shard<I>of<N> for a shard).
+    /// Output folder (default: `out/<experiment name>`, plus `-shard<I>of<N>` for a shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads (0 = one per core). Results do not depend on it.

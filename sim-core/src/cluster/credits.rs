@@ -7,7 +7,7 @@
 //!
 //! - Standard mode: launch credits are spent first, then the accrued balance; at zero balance
 //!   the CPU is throttled to the baseline (`credits_per_hour / 60` cores). The gradual
-//!   15-minute ramp down that AWS describes (BASELINES.md marks it [R]) is not modelled: the
+//!   15-minute ramp down that AWS describes (BASELINES.md marks it \[R\]) is not modelled: the
 //!   throttle is immediate, which slightly overstates throttling right after depletion.
 //! - Unlimited mode: when the balance is empty the instance spends surplus credits; earnings
 //!   pay the surplus down first. Surplus above the accrual cap is charged at the end of the

@@ -14,7 +14,7 @@
 //! `t`; the bucket id of step 0 is never used.
 //!
 //! - [`GaussianHmm`]: a validated model (construct it from [`HmmParams`]).
-//! - [`fit`], [`refine`], [`em_step`], [`em_steps`]: multi-sequence Baum-Welch with per-step scaling,
+//! - [`fit()`], [`refine`], [`em_step`], [`em_steps`]: multi-sequence Baum-Welch with per-step scaling,
 //!   seeded k-means++ initialisation and restarts.
 //! - [`select_states`]: choose `K` by BIC.
 //! - [`Filter`]: the online posterior over the current state, at most [`MAX_STATES`] states,
@@ -32,7 +32,7 @@
 //! - **Exponentials** of relative log-likelihoods are clamped at `e^−80` and computed by a
 //!   branch-free fdlibm-derived kernel (`fast_exp`) that vectorises over states.
 //! - **Initialisation** is seeded k-means++ with Lloyd refinement; several restarts run a
-//!   few iterations each and the best continues (see [`fit`]).
+//!   few iterations each and the best continues (see [`fit()`]).
 //! - **Determinism**: the E-step sums fixed blocks of sequences in order, so a fit is
 //!   bit-identical for any thread count.
 

@@ -2,7 +2,7 @@
 //! sufficient statistics of one Baum-Welch E-step.
 //!
 //! Per step `t` the log emission densities `ℓ_tj` are shifted by their maximum `m_t` and
-//! exponentiated with the argument clamped at [`EXP_ARG_FLOOR`] (`ẽ_tj = exp(max(ℓ_tj − m_t,
+//! exponentiated with the argument clamped at [`EXP_ARG_FLOOR`](super::EXP_ARG_FLOOR) (`ẽ_tj = exp(max(ℓ_tj − m_t,
 //! −80))`, so the largest is exactly 1). The forward vector is normalised each step:
 //! `α̂_t = (α̂_{t−1}·A_{b_t}) ⊙ ẽ_t / c_t`, and `ln p(y) = Σ_t (m_t + ln c_t)`. The backward
 //! vector uses the same scale factors, so `γ_t = α̂_t ⊙ β̂_t` and
