@@ -423,7 +423,7 @@ pub struct HmmSettings {
     /// Transition buckets over the time of day: the transition into step `t` follows the
     /// matrix of bucket `t · hour_buckets / 288` (24: one matrix per hour), so the predicted
     /// states follow the day's pattern; 1 is the plain HMM, whose predictions forget the time
-    /// of day. The default, 24, was chosen on the development split's training-day folds
+    /// of day. The fit refuses a count outside 1..=288. The default, 24, was chosen on the development split's training-day folds
     /// (fold means, plain → 24 buckets, at 10 states fixed: task A 0.4969 → 0.4889, lower on
     /// each fold; C 0.3407 → 0.3306; B 0.2730 → 0.2740, `shadow-ensemble` 0.2693 → 0.2696;
     /// with the state count chosen by BIC 6, 12 and 48 buckets scored A 0.4927, 0.4973 and
@@ -529,10 +529,18 @@ impl HmmShadow {
     }
 
     /// The models alone.
+    ///
+    /// # Errors
+    /// `hour_buckets` outside 1..=[`STEPS`], or a fit that fails.
     pub fn fit_model(train: &[Series], settings: HmmSettings) -> Result<Self, String> {
+        let buckets = settings.hour_buckets;
+        if !(1..=STEPS).contains(&buckets) {
+            return Err(format!(
+                "hour_buckets: the transition matrices per day must be in 1..={STEPS}, found {buckets}"
+            ));
+        }
         let tf = |v: &[f64]| -> Vec<f64> { v.iter().map(|&y| model_scale(y, settings.sqrt_scale)).collect() };
         let data: Vec<Vec<f64>> = train.iter().map(|s| tf(&s.values)).collect();
-        let buckets = settings.hour_buckets.max(1);
         let longest = data.iter().map(Vec::len).max().unwrap_or(0);
         let bucket_ids: Vec<usize> = (0..longest).map(|t| hour_bucket(t, buckets)).collect();
         let ids = (buckets > 1).then_some(&bucket_ids[..]);
@@ -837,7 +845,8 @@ mod tests {
     /// quiet one at 03:00, and a VM quiet until 07:55 is predicted busy at 08:00 (with the
     /// pooled transitions: adapted to this VM's 95 quiet steps, they would keep it quiet).
     /// The plain HMM, one matrix for the whole day, forgets the time of day: its noon band
-    /// spans both regimes, and at 08:00 it expects the quiet regime to go on.
+    /// spans both regimes, and at 08:00 it expects the quiet regime to go on. A bucket count
+    /// outside 1..=288 is refused.
     #[test]
     fn hour_buckets_let_the_hmm_follow_the_day() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -877,6 +886,14 @@ mod tests {
             w.forecast_cdfs(96, 1, &mut |_, cdf| out.push(band(&m.grid, cdf, Levels::NOMINAL)));
             out[0]
         };
+        for bad in [0, STEPS + 1] {
+            let settings = HmmSettings {
+                hour_buckets: bad,
+                ..HmmSettings::default()
+            };
+            let err = HmmShadow::fit(&train, settings).err().unwrap();
+            assert!(err.contains(&format!("in 1..=288, found {bad}")), "{err}");
+        }
         let (hourly, plain) = (fit(24), fit(1));
         let noon = cold_band(&hourly, 144);
         assert!(noon.lo >= 0.49 && noon.hi <= 0.61, "{noon:?}");
